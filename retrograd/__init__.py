@@ -1,0 +1,18 @@
+"""retrograd: a readable deep-learning framework whose backpropagation is its own.
+
+``import retrograd as rg`` gives PyTorch's names: ``rg.tensor``, ``rg.zeros``, ``rg.no_grad``,
+``rg.nn``, ``rg.optim``, ... See docs/design.md for how the engine works.
+"""
+from .tensor import Tensor  # noqa: F401  (first: everything else builds on it)
+from . import autograd  # noqa: F401
+from ._dtype import (bool, complex64, complex128, double, float, float16, float32,  # noqa: F401
+                     float64, get_default_dtype, half, int, int8, int16, int32, int64, long,
+                     set_default_dtype, short, uint8)
+from .autograd import (enable_grad, inference_mode, is_grad_enabled, no_grad,  # noqa: F401
+                       set_grad_enabled)
+from .device import accelerator, cuda, device  # noqa: F401
+from .ops import *  # noqa: F401,F403
+from .random import (Generator, default_generator, get_rng_state, initial_seed,  # noqa: F401
+                     manual_seed, seed, set_rng_state)
+
+__version__ = "0.1.0"

@@ -1,0 +1,235 @@
+"""Backpropagation: run the recorded graph backwards, applying the chain rule.
+
+Given root tensors ``y`` and their gradients ``dL/dy``, every node ``f`` (a ``Function``) turns
+the gradients of its outputs into gradients of its inputs with ``f.backward``; gradients that
+reach the same tensor along several paths are summed (the multivariable chain rule).
+
+Order: a node may run only once every node that uses its outputs has run, because only then is
+the gradient of its outputs complete. We count, for each node reachable from the roots, how many
+edges point at it (its dependencies) and run nodes whose count has dropped to zero: a
+topological order found with an explicit stack and queue, never with recursion, so a chain of
+100,000 ops needs no deep Python stack.
+
+Freeing: unless ``retain_graph`` is true, each node drops its saved tensors as soon as its
+backward has run; the nodes themselves are freed by reference counting when the last output
+tensor that refers to them goes away.
+"""
+import numpy as np
+
+from . import grad_mode
+from .function import Function
+from ..tensor import Tensor
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulates d(sum of tensors * grad_tensors)/d(leaf) into each leaf's ``.grad``."""
+    if inputs is not None:
+        inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    roots = _roots("backward", tensors, grad_tensors, create_graph)
+    _run(roots, retain_graph=create_graph if retain_graph is None else retain_graph,
+         create_graph=create_graph, capture=None, only_inputs=inputs)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=False):
+    """Returns d(sum of outputs * grad_outputs)/d(input) for each input, leaving ``.grad``
+    untouched (PyTorch's ``torch.autograd.grad``)."""
+    single = isinstance(inputs, Tensor)
+    inputs = [inputs] if single else list(inputs)
+    for t in inputs:
+        if not t.requires_grad:
+            raise RuntimeError("autograd.grad: one of the inputs does not require grad")
+    roots = _roots("autograd.grad", outputs, grad_outputs, create_graph)
+    capture = {}
+    _run(roots, retain_graph=create_graph if retain_graph is None else retain_graph,
+         create_graph=create_graph, capture=capture, only_inputs=inputs)
+    results = []
+    for t in inputs:
+        g = capture.get(_key_of(t))
+        if g is None and not allow_unused:
+            raise RuntimeError("autograd.grad: one of the differentiated tensors appears to not "
+                               "have been used in the graph; set allow_unused=True if this is "
+                               "the desired behavior")
+        results.append(g)
+    return tuple(results)
+
+
+def _key_of(tensor):
+    """Identifies where a tensor's gradient appears: its (node, output) or the leaf itself."""
+    if tensor.grad_fn is not None:
+        return (id(tensor.grad_fn), tensor._output_nr)
+    return (id(tensor), 0)
+
+
+def _roots(caller, tensors, grads, create_graph):
+    tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    if grads is None:
+        grads = [None] * len(tensors)
+    elif isinstance(grads, Tensor):
+        grads = [grads]
+    roots = []
+    for t, g in zip(tensors, grads):
+        if not t.requires_grad:
+            raise RuntimeError(f"{caller}: element of the tensors does not require grad and "
+                               "does not have a grad_fn (was it computed under no_grad(), or "
+                               "from tensors that don't require grad?)")
+        if g is None:
+            if t.array.size != 1:
+                raise RuntimeError(f"{caller}: grad can be implicitly created only for scalar "
+                                   f"outputs; this output has shape {tuple(t.shape)}, so pass "
+                                   "a gradient of that shape (e.g. backward(torch.ones_like(y)))")
+            g = Tensor._make(np.ones_like(t.array))
+        elif not isinstance(g, Tensor):
+            g = Tensor._make(np.asarray(g, dtype=t.dtype))
+        if g.shape != t.shape:
+            raise RuntimeError(f"{caller}: gradient has shape {tuple(g.shape)} but the output "
+                               f"has shape {tuple(t.shape)}")
+        if not create_graph:
+            g = g.detach()
+        roots.append((t, g))
+    return roots
+
+
+def _reachable_dependencies(nodes):
+    """Counts, for each node reachable from ``nodes``, the edges pointing at it."""
+    deps = {}
+    seen = set(id(n) for n in nodes)
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        for edge in node.next_edges:
+            if edge is None or not isinstance(edge[0], Function):
+                continue
+            child = edge[0]
+            deps[id(child)] = deps.get(id(child), 0) + 1
+            if id(child) not in seen:
+                seen.add(id(child))
+                stack.append(child)
+    return deps
+
+
+def _accumulate(buffer, key, grad):
+    previous = buffer.get(key)
+    buffer[key] = grad if previous is None else previous + grad
+
+
+def _run(roots, retain_graph, create_graph, capture, only_inputs):
+    """The backward pass proper. ``capture`` (for ``autograd.grad``) receives the gradients of
+    the tensors in ``only_inputs`` instead of accumulating into leaves' ``.grad``."""
+    wanted = None if only_inputs is None else {_key_of(t) for t in only_inputs}
+    pending = {}          # id(node) -> {output_nr: grad so far}
+    nodes = {}            # id(node) -> node
+    leaf_grads = {}       # id(leaf) -> (leaf, grad so far)
+    for tensor, g in roots:
+        if tensor.grad_fn is None:
+            _accumulate_leaf(leaf_grads, tensor, g)
+            continue
+        node = tensor.grad_fn
+        nodes[id(node)] = node
+        _accumulate(pending.setdefault(id(node), {}), tensor._output_nr, g)
+
+    deps = _reachable_dependencies(list(nodes.values()))
+    ready = [n for n in nodes.values() if deps.get(id(n), 0) == 0]
+    prev_mode = grad_mode.is_grad_enabled()
+    grad_mode._set_enabled(create_graph)
+    try:
+        while ready:
+            node = ready.pop()
+            grads_by_output = pending.pop(id(node), None)
+            input_grads = ()
+            if grads_by_output:  # else no gradient reached this node: nothing to propagate
+                grad_outputs = _output_grads(node, grads_by_output, capture, wanted)
+                input_grads = node.backward(node, *grad_outputs)
+                if not isinstance(input_grads, tuple):
+                    input_grads = (input_grads,)
+            if not retain_graph:
+                node.release()
+            for edge, meta, g in zip(node.next_edges, node.input_meta, input_grads):
+                if edge is None or g is None:
+                    continue
+                g = _fit(node, g, meta)
+                target, output_nr = edge
+                if isinstance(target, Function):
+                    nodes[id(target)] = target
+                    _accumulate(pending.setdefault(id(target), {}), output_nr, g)
+                else:
+                    _accumulate_leaf(leaf_grads, target, g)
+            for edge in node.next_edges:
+                if edge is not None and isinstance(edge[0], Function):
+                    child = edge[0]
+                    deps[id(child)] -= 1
+                    if deps[id(child)] == 0:
+                        ready.append(child)
+    finally:
+        grad_mode._set_enabled(prev_mode)
+
+    for leaf, g in leaf_grads.values():
+        for hook in leaf._hooks or ():
+            replaced = hook(g)
+            if replaced is not None:
+                g = replaced
+        if capture is not None:
+            if (id(leaf), 0) in wanted:
+                capture[(id(leaf), 0)] = g
+        elif wanted is None or (id(leaf), 0) in wanted:
+            _store_grad(leaf, g, create_graph)
+
+
+def _output_grads(node, grads_by_output, capture, wanted):
+    """The gradient of each output of ``node`` (zeros where an output was unused), after the
+    tensors' hooks ran; also retains or captures them where asked."""
+    hooks = getattr(node, "_pre_hooks", None)
+    retained = getattr(node, "_retained", None)
+    grad_outputs = []
+    for i in range(node.num_outputs):
+        g = grads_by_output.get(i)
+        if hooks and g is not None:
+            for hook in hooks.get(i, ()):
+                replaced = hook(g)
+                if replaced is not None:
+                    g = replaced
+        if retained and g is not None and i in retained:
+            owner = retained[i]()
+            if owner is not None:
+                _store_grad(owner, g, grad_mode.is_grad_enabled())
+        if capture is not None and g is not None and (id(node), i) in wanted:
+            capture[(id(node), i)] = g
+        if g is None:  # an unused output of a multi-output op contributes zero
+            shape, dtype = node.output_meta[i]
+            g = Tensor._make(np.zeros(shape, dtype))
+        grad_outputs.append(g)
+    return grad_outputs
+
+
+def _fit(node, grad, meta):
+    """Reduces a gradient to its input's shape (undoing broadcasting) and dtype."""
+    if not isinstance(grad, Tensor):
+        grad = Tensor._make(np.asarray(grad))
+    shape, dtype = meta
+    if grad.shape != shape:
+        try:
+            grad = grad.sum_to_size(shape)
+        except ValueError:
+            raise RuntimeError(f"{type(node).__name__}.backward returned a gradient of shape "
+                               f"{tuple(grad.shape)} for an input of shape {tuple(shape)}")
+    if grad.dtype != dtype:
+        grad = grad.to(dtype)
+    return grad
+
+
+def _accumulate_leaf(leaf_grads, leaf, grad):
+    entry = leaf_grads.get(id(leaf))
+    leaf_grads[id(leaf)] = (leaf, grad if entry is None else entry[1] + grad)
+
+
+def _store_grad(tensor, grad, create_graph):
+    if not create_graph:
+        # A fresh array: the same gradient object may have reached several leaves, and
+        # in-place updates of one .grad (clipping, zero_) must not touch the others.
+        grad = Tensor._make(np.array(grad.array, copy=True))
+    if tensor.grad is None:
+        tensor.grad = grad
+    elif create_graph:
+        tensor.grad = tensor.grad + grad
+    else:
+        tensor.grad.array += grad.array

@@ -1,0 +1,8 @@
+"""All operations, as functions (``retrograd.exp(x)``) and behind ``Tensor`` methods."""
+from ._util import as_tensor_like  # noqa: F401
+from .conversion import (broadcast_to, clone, expand, sum_to_size, to, to_dtype)  # noqa: F401
+from .creation import (arange, as_tensor, bernoulli, empty, empty_like, eye, from_numpy,  # noqa
+                       full, full_like, is_tensor, linspace, multinomial, normal, numel, ones,
+                       ones_like, rand, rand_like, randint, randint_like, randn, randn_like,
+                       randperm, tensor, zeros, zeros_like)
+from .elementwise import *  # noqa: F401,F403
