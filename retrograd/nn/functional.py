@@ -1,0 +1,1 @@
+"""Neural-network functions (use as ``import retrograd.nn.functional as F``)."""

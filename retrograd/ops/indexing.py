@@ -1,0 +1,2 @@
+"""indexing operations (see the module docs)."""
+__all__ = []

@@ -1,0 +1,2 @@
+"""linalg operations (see the module docs)."""
+__all__ = []

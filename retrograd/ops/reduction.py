@@ -1,0 +1,2 @@
+"""reduction operations (see the module docs)."""
+__all__ = []

@@ -1,0 +1,2 @@
+"""shape operations (see the module docs)."""
+__all__ = []
