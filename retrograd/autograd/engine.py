@@ -118,7 +118,7 @@ def _run(roots, retain_graph, create_graph, capture, only_inputs):
     the tensors in ``only_inputs`` instead of accumulating into leaves' ``.grad``."""
     wanted = None if only_inputs is None else {_key_of(t) for t in only_inputs}
     pending = {}          # id(node) -> {output_nr: grad so far}
-    nodes = {}            # id(node) -> node
+    nodes = {}            # id(node) -> node, for the roots
     leaf_grads = {}       # id(leaf) -> (leaf, grad so far)
     for tensor, g in roots:
         if tensor.grad_fn is None:
@@ -130,38 +130,52 @@ def _run(roots, retain_graph, create_graph, capture, only_inputs):
 
     deps = _reachable_dependencies(list(nodes.values()))
     ready = [n for n in nodes.values() if deps.get(id(n), 0) == 0]
-    prev_mode = grad_mode.is_grad_enabled()
-    grad_mode._set_enabled(create_graph)
+    state = grad_mode._state
+    prev_mode = state.enabled
+    state.enabled = create_graph
     try:
         while ready:
             node = ready.pop()
             grads_by_output = pending.pop(id(node), None)
             input_grads = ()
             if grads_by_output:  # else no gradient reached this node: nothing to propagate
-                grad_outputs = _output_grads(node, grads_by_output, capture, wanted)
-                input_grads = node.backward(node, *grad_outputs)
-                if not isinstance(input_grads, tuple):
+                if (node.num_outputs == 1 and capture is None and node._pre_hooks is None
+                        and node._retained is None):
+                    input_grads = node.backward(node, grads_by_output[0])
+                else:
+                    input_grads = node.backward(
+                        node, *_output_grads(node, grads_by_output, capture, wanted))
+                if type(input_grads) is not tuple:
                     input_grads = (input_grads,)
             if not retain_graph:
-                node.release()
-            for edge, meta, g in zip(node.next_edges, node.input_meta, input_grads):
-                if edge is None or g is None:
+                node._saved = node._output = None  # Function.release, inlined (hot loop)
+            n_grads = len(input_grads)
+            for i, edge in enumerate(node.next_edges):
+                if edge is None:
                     continue
-                g = _fit(node, g, meta)
                 target, output_nr = edge
+                g = input_grads[i] if i < n_grads else None
+                if g is not None:
+                    shape, dtype = node.input_meta[i]
+                    array = getattr(g, "array", None)
+                    if array is None or array.shape != shape or (
+                            array.dtype is not dtype and array.dtype != dtype):
+                        g = _fit(node, g, shape, dtype)
                 if isinstance(target, Function):
-                    nodes[id(target)] = target
-                    _accumulate(pending.setdefault(id(target), {}), output_nr, g)
-                else:
+                    if g is not None:
+                        slot = pending.get(id(target))
+                        if slot is None:
+                            pending[id(target)] = {output_nr: g}
+                        else:
+                            _accumulate(slot, output_nr, g)
+                    remaining = deps[id(target)] - 1
+                    deps[id(target)] = remaining
+                    if remaining == 0:
+                        ready.append(target)
+                elif g is not None:
                     _accumulate_leaf(leaf_grads, target, g)
-            for edge in node.next_edges:
-                if edge is not None and isinstance(edge[0], Function):
-                    child = edge[0]
-                    deps[id(child)] -= 1
-                    if deps[id(child)] == 0:
-                        ready.append(child)
     finally:
-        grad_mode._set_enabled(prev_mode)
+        state.enabled = prev_mode
 
     for leaf, g in leaf_grads.values():
         for hook in leaf._hooks or ():
@@ -178,8 +192,8 @@ def _run(roots, retain_graph, create_graph, capture, only_inputs):
 def _output_grads(node, grads_by_output, capture, wanted):
     """The gradient of each output of ``node`` (zeros where an output was unused), after the
     tensors' hooks ran; also retains or captures them where asked."""
-    hooks = getattr(node, "_pre_hooks", None)
-    retained = getattr(node, "_retained", None)
+    hooks = node._pre_hooks
+    retained = node._retained
     grad_outputs = []
     for i in range(node.num_outputs):
         g = grads_by_output.get(i)
@@ -201,11 +215,10 @@ def _output_grads(node, grads_by_output, capture, wanted):
     return grad_outputs
 
 
-def _fit(node, grad, meta):
+def _fit(node, grad, shape, dtype):
     """Reduces a gradient to its input's shape (undoing broadcasting) and dtype."""
     if not isinstance(grad, Tensor):
         grad = Tensor._make(np.asarray(grad))
-    shape, dtype = meta
     if grad.shape != shape:
         try:
             grad = grad.sum_to_size(shape)

@@ -43,11 +43,12 @@ class Function:
     #   needs_input_grad   which arguments want a gradient (ops may skip the others)
     #   num_outputs        how many tensors forward produced
     once_differentiable = False  # True for ops whose backward works on raw arrays only
+    _pre_hooks = None  # {output_nr: [hook]} from Tensor.register_hook on an output
+    _retained = None   # {output_nr: weakref to output} from Tensor.retain_grad
 
     def save_for_backward(self, *tensors):
         self._saved = tensors
-        self._saved_versions = tuple(t._version if t is not None and hasattr(t, "_version")
-                                     else None for t in tensors)
+        self._saved_versions = [None if t is None else t._version for t in tensors]
 
     @property
     def saved_tensors(self):
@@ -117,43 +118,49 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
+        # This runs for every op, so it is written for speed rather than brevity.
         node = cls.__new__(cls)
-        node._saved = _NOT_SAVED
-        node._saved_versions = _NOT_SAVED
-        node.needs_input_grad = needs = tuple(isinstance(a, Tensor) and a.requires_grad
-                                              for a in args)
-        enabled = grad_mode.is_grad_enabled()
+        node._saved = node._saved_versions = _NOT_SAVED
+        needs = [isinstance(a, Tensor) and a._requires_grad for a in args]
+        node.needs_input_grad = needs = tuple(needs)
+        state = grad_mode._state
+        enabled = state.enabled
         record = enabled and True in needs
         # Forward never records: a user-defined forward may use tensor ops, which must not
         # build a graph of their own.
-        grad_mode._state.enabled = False
+        state.enabled = False
         try:
             raw = cls.forward(node, *args, **kwargs)
         finally:
-            grad_mode._state.enabled = enabled
+            state.enabled = enabled
 
         if not record:
-            node.release()
+            node._saved = None
+            if type(raw) is np.ndarray:
+                return Tensor._make(raw)
             if type(raw) is tuple:
                 return tuple(_wrap_output(r, None, i) for i, r in enumerate(raw))
             return _wrap_output(raw, None, 0)
 
-        node.next_edges = tuple(_edge_to(a) if need else None for a, need in zip(args, needs))
-        node.input_meta = tuple((a.array.shape, a.array.dtype) if need else None
-                                for a, need in zip(args, needs))
+        edges, meta = [], []
+        for a, need in zip(args, needs):
+            if need:
+                array = a.array
+                edges.append((a.grad_fn, a._output_nr) if a.grad_fn is not None else (a, 0))
+                meta.append((array.shape, array.dtype))
+            else:
+                edges.append(None)
+                meta.append(None)
+        node.next_edges = tuple(edges)
+        node.input_meta = tuple(meta)
         if type(raw) is tuple:
             node.num_outputs = len(raw)
             node.output_meta = tuple((_array_of(r).shape, _array_of(r).dtype) for r in raw)
             return tuple(_wrap_output(r, node, i) for i, r in enumerate(raw))
         node.num_outputs = 1
+        if type(raw) is np.ndarray and raw.dtype.kind in "fc":
+            return Tensor._make(raw, node, 0)
         return _wrap_output(raw, node, 0)
-
-
-def _edge_to(tensor):
-    """Where a gradient for ``tensor`` goes: its producing node, or the leaf itself."""
-    if tensor.grad_fn is not None:
-        return (tensor.grad_fn, tensor._output_nr)
-    return (tensor, 0)
 
 
 def _array_of(raw):

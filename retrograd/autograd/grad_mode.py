@@ -6,11 +6,15 @@ training thread records.
 import functools
 import threading
 
-_state = threading.local()
+class _State(threading.local):
+    enabled = True  # the default in every thread
+
+
+_state = _State()
 
 
 def is_grad_enabled():
-    return getattr(_state, "enabled", True)
+    return _state.enabled
 
 
 def _set_enabled(enabled):

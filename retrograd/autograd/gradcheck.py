@@ -84,13 +84,18 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
                 score = np.where(bad, np.nan_to_num(np.abs(ana - num), nan=np.inf), -1.0)
                 out_i, in_j = np.unravel_index(np.argmax(score), score.shape)
                 message = (f"gradcheck: Jacobian mismatch for output {k} with respect to input "
-                           f"{t_idx} (shape {tuple(target.shape)}) at output element {out_i}, "
-                           f"input element {np.unravel_index(in_j, target.shape)}: "
-                           f"analytical {ana[out_i, in_j]!r}, numerical {num[out_i, in_j]!r}")
+                           f"{t_idx} (shape {tuple(target.shape)}) at output element {int(out_i)}, "
+                           f"input element {_index(in_j, target.shape)}: "
+                           f"analytical {float(ana[out_i, in_j])!r}, "
+                           f"numerical {float(num[out_i, in_j]):.6g}")
                 if raise_exception:
                     raise GradcheckError(message)
                 return False
     return True
+
+
+def _index(flat, shape):
+    return tuple(int(i) for i in np.unravel_index(flat, shape))
 
 
 def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, seed=0):

@@ -67,17 +67,18 @@ def as_tensor_like(value, like):
 def coerce(*operands):
     """Operands as tensors of one common dtype (PyTorch's promotion rules). Casting a tensor
     that requires grad records a cast, so its gradient comes back in its own dtype."""
-    first = operands[0]
-    # Fast path: a tensor with a Python scalar of no higher category.
-    if len(operands) == 2 and isinstance(first, Tensor):
-        other = operands[1]
-        if isinstance(other, Tensor):
-            if other.array.dtype == first.array.dtype:
-                return first, other
-        elif type(other) is builtins.float and first.array.dtype.kind in "fc":
-            return first, Tensor._make(np.asarray(other, dtype=first.array.dtype))
-        elif type(other) is builtins.int and first.array.dtype.kind in "iufc":
-            return first, Tensor._make(np.asarray(other, dtype=first.array.dtype))
+    # Fast paths: two tensors of one dtype; a tensor with a Python scalar of no higher
+    # category.
+    if len(operands) == 2:
+        first, second = operands
+        if isinstance(first, Tensor):
+            if isinstance(second, Tensor):
+                if second.array.dtype == first.array.dtype:
+                    return operands
+            elif _scalar_fits(second, first.array.dtype):
+                return first, Tensor._make(np.asarray(second, dtype=first.array.dtype))
+        elif isinstance(second, Tensor) and _scalar_fits(first, second.array.dtype):
+            return Tensor._make(np.asarray(first, dtype=second.array.dtype)), second
     dtype = result_type(*operands)
     out = []
     for x in operands:
@@ -87,6 +88,14 @@ def coerce(*operands):
             x = x.to(dtype)
         out.append(x)
     return tuple(out)
+
+
+def _scalar_fits(value, dtype):
+    """True if Python scalar ``value`` takes ``dtype`` under PyTorch's promotion."""
+    kind = dtype.kind
+    if type(value) is builtins.float:
+        return kind in "fc"
+    return type(value) is builtins.int and kind in "iufc"
 
 
 def normalize_dim(dim, ndim, op="op"):

@@ -55,7 +55,9 @@ class Mul(Function):
 
     @staticmethod
     def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
+        # Keep only what the wanted gradients use, so `h *= 2` on a recorded h stays legal.
+        needs_x, needs_y = ctx.needs_input_grad
+        ctx.save_for_backward(x if needs_y else None, y if needs_x else None)
         return x.array * y.array
 
     @staticmethod
@@ -70,7 +72,7 @@ class Div(Function):
 
     @staticmethod
     def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
+        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, y)
         return x.array / y.array
 
     @staticmethod
@@ -309,8 +311,23 @@ class Tanh(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        y = ctx.saved_output
-        return grad * (1.0 - y * y)
+        return TanhBackward.apply(grad, ctx.saved_output)
+
+
+class TanhBackward(Function):
+    """g (1 - y^2), tanh's backward as one op; d = (1 - y^2) dg - 2 g y dy"""
+
+    @staticmethod
+    def forward(ctx, grad, y):
+        ctx.save_for_backward(grad, y)
+        y = y.array
+        return grad.array * (1.0 - y * y)
+
+    @staticmethod
+    def backward(ctx, gg):
+        grad, y = ctx.saved_tensors
+        return (gg * (1.0 - y * y) if ctx.needs_input_grad[0] else None,
+                gg * grad * y * -2.0 if ctx.needs_input_grad[1] else None)
 
 
 class Sigmoid(Function):
@@ -324,8 +341,23 @@ class Sigmoid(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        y = ctx.saved_output
-        return grad * y * (1.0 - y)
+        return SigmoidBackward.apply(grad, ctx.saved_output)
+
+
+class SigmoidBackward(Function):
+    """g y (1 - y), sigmoid's backward as one op; d = y (1 - y) dg + g (1 - 2y) dy"""
+
+    @staticmethod
+    def forward(ctx, grad, y):
+        ctx.save_for_backward(grad, y)
+        y = y.array
+        return grad.array * y * (1.0 - y)
+
+    @staticmethod
+    def backward(ctx, gg):
+        grad, y = ctx.saved_tensors
+        return (gg * y * (1.0 - y) if ctx.needs_input_grad[0] else None,
+                gg * grad * (1.0 - 2.0 * y) if ctx.needs_input_grad[1] else None)
 
 
 def _stable_sigmoid(a):

@@ -1,0 +1,1 @@
+"""Benchmarks: retrograd against PyTorch (CPU) and hand-written NumPy, in one run."""
