@@ -799,6 +799,9 @@ class Tensor:
 
     @property
     def mT(self):
+        if self.ndim < 2:
+            raise RuntimeError(f"mT: expected a matrix or a batch of matrices, got a tensor of "
+                               f"shape {tuple(self.shape)}")
         return _ops.transpose(self, -2, -1)
 
     def permute(self, *dims):
@@ -822,11 +825,14 @@ class Tensor:
     def repeat(self, *sizes):
         return _ops.repeat(self, *sizes)
 
-    def tile(self, dims):
-        return _ops.tile(self, dims)
+    def tile(self, *dims):
+        return _ops.tile(self, _ops.shape_arg(dims))
 
-    def flip(self, dims):
-        return _ops.flip(self, dims)
+    def flip(self, *dims):
+        return _ops.flip(self, _ops.shape_arg(dims))
+
+    def narrow(self, dim, start, length):
+        return _ops.narrow(self, dim, start, length)
 
     def roll(self, shifts, dims=None):
         return _ops.roll(self, shifts, dims)

@@ -147,6 +147,8 @@ def _run(roots, retain_graph, create_graph, capture, only_inputs):
                         node, *_output_grads(node, grads_by_output, capture, wanted))
                 if type(input_grads) is not tuple:
                     input_grads = (input_grads,)
+                if create_graph and node.once_differentiable:
+                    input_grads = tuple(_not_differentiable_again(g, node) for g in input_grads)
             if not retain_graph:
                 node._saved = node._output = None  # Function.release, inlined (hot loop)
             n_grads = len(input_grads)
@@ -228,6 +230,27 @@ def _fit(node, grad, shape, dtype):
     if grad.dtype != dtype:
         grad = grad.to(dtype)
     return grad
+
+
+class _DelayedError(Function):
+    """Stands behind gradients computed by a backward that is not itself differentiable, so
+    that differentiating them again fails loudly instead of silently giving zero."""
+
+    def __init__(self, op_name):
+        self.op_name = op_name
+        self.next_edges, self.input_meta, self.num_outputs = (), (), 1
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError(f"{ctx.op_name}: this operation's backward is not differentiable, so "
+                           "it does not support double backward (create_graph=True)")
+
+
+def _not_differentiable_again(grad, node):
+    if grad is None:
+        return None
+    array = grad.array if isinstance(grad, Tensor) else np.asarray(grad)
+    return Tensor._make(array, _DelayedError(type(node).__name__), 0)
 
 
 def _accumulate_leaf(leaf_grads, leaf, grad):

@@ -42,7 +42,9 @@ class Function:
     #                      each incoming gradient (broadcasting and type promotion undone here once)
     #   needs_input_grad   which arguments want a gradient (ops may skip the others)
     #   num_outputs        how many tensors forward produced
-    once_differentiable = False  # True for ops whose backward works on raw arrays only
+    # True for ops whose backward computes on raw arrays: with create_graph=True their gradients
+    # are marked so that differentiating them again raises instead of giving wrong zeros.
+    once_differentiable = False
     _pre_hooks = None  # {output_nr: [hook]} from Tensor.register_hook on an output
     _retained = None   # {output_nr: weakref to output} from Tensor.retain_grad
 

@@ -44,19 +44,11 @@ def _int_tuple(value):
 def _distinct_dims(dims, ndim, op):
     """``dims`` (int or sequence) as non-negative axes, in the given order, each at most once."""
     axes = tuple(normalize_dim(d, ndim, op) for d in _int_tuple(dims))
-    if len(set(axes)) != len(axes):
-        raise RuntimeError(f"{op}: dims {list(_int_tuple(dims))} name dim "
-                           f"{_first_repeat(axes)} more than once")
+    repeated = sorted({a for a in axes if axes.count(a) > 1})
+    if repeated:
+        raise RuntimeError(f"{op}: dim {repeated[0]} appears more than once in dims "
+                           f"{list(_int_tuple(dims))}")
     return axes if ndim else ()
-
-
-def _first_repeat(values):
-    seen = set()
-    for v in values:
-        if v in seen:
-            return v
-        seen.add(v)
-    return None
 
 
 def _infer_shape(shape, numel, op, source=None):
@@ -75,7 +67,7 @@ def _infer_shape(shape, numel, op, source=None):
                                f"{source}: with a zero-size dimension it could be anything")
         if numel % known == 0:
             shape = shape[:inferred[0]] + (numel // known,) + shape[inferred[0] + 1:]
-    if math.prod(shape) != numel or -1 in shape:
+    if -1 in shape or math.prod(shape) != numel:
         raise RuntimeError(f"{op}: shape {list(shape)} is invalid for {source}")
     return shape
 
@@ -155,7 +147,7 @@ class Permute(Function):
 
     @staticmethod
     def forward(ctx, x, dims):
-        ctx.inverse = tuple(np.argsort(dims)) if dims else ()
+        ctx.inverse = tuple(np.argsort(dims).tolist())
         return np.transpose(x.array, dims)
 
     @staticmethod
@@ -174,12 +166,10 @@ def permute(x, *dims):
 
 def transpose(x, dim0, dim1):
     """Swaps dims ``dim0`` and ``dim1``."""
+    i, j = normalize_dim(dim0, x.ndim, "transpose"), normalize_dim(dim1, x.ndim, "transpose")
     order = list(range(x.ndim))
-    if x.ndim:
-        i, j = normalize_dim(dim0, x.ndim, "transpose"), normalize_dim(dim1, x.ndim, "transpose")
+    if x.ndim:  # a 0-d tensor accepts dims 0 and -1 and has nothing to swap
         order[i], order[j] = order[j], order[i]
-    else:
-        normalize_dim(dim0, 0, "transpose"), normalize_dim(dim1, 0, "transpose")
     return Permute.apply(x, tuple(order))
 
 
@@ -274,9 +264,9 @@ class Repeat(Function):
         # Output dim i has size repeats[i] * size[i] and is laid out copy-major, so splitting
         # it into (repeats[i], size[i]) puts the copies on their own axis, summed away.
         sizes = (1,) * (len(ctx.repeats) - len(ctx.input_shape)) + ctx.input_shape
-        copies_apart = sum(((r, n) for r, n in zip(ctx.repeats, sizes)), ())
-        summed = sum_to_size(Reshape.apply(grad, copies_apart),
-                             sum(((1, n) for n in sizes), ()))
+        copies_apart = tuple(k for r, n in zip(ctx.repeats, sizes) for k in (r, n))
+        one_copy = tuple(k for n in sizes for k in (1, n))
+        summed = sum_to_size(Reshape.apply(grad, copies_apart), one_copy)
         return Reshape.apply(summed, ctx.input_shape), None
 
 
@@ -326,7 +316,7 @@ class ConstantPad(Function):
         return ConstantPad.apply(grad, tuple((-b, -a) for b, a in ctx.widths), 0), None, None
 
 
-def _pad_along(widths, ndim, dim, before, after):
+def _pad_along(ndim, dim, before, after):
     """All-zero padding widths except ``(before, after)`` for ``dim``."""
     return tuple((before, after) if i == dim else (0, 0) for i in range(ndim))
 
@@ -340,11 +330,12 @@ def narrow(x, dim, start, length):
     start, length = builtins.int(start), builtins.int(length)
     if not -size <= start <= size:
         raise IndexError(f"narrow: start {start} is out of range for dim {dim} of size {size}")
-    start %= builtins.max(size, 1) if start < 0 else size + 1
+    if start < 0:
+        start += size
     if length < 0 or start + length > size:
         raise RuntimeError(f"narrow: start ({start}) + length ({length}) is outside dim {dim} "
                            f"of size {size} (shape {tuple(x.shape)})")
-    return ConstantPad.apply(x, _pad_along(None, x.ndim, dim, -start, start + length - size), 0)
+    return ConstantPad.apply(x, _pad_along(x.ndim, dim, -start, start + length - size), 0)
 
 
 _MODES = ("constant", "reflect", "replicate", "circular")
@@ -452,13 +443,12 @@ class Cat(Function):
         joined = [x.array for x in tensors if not _is_legacy_empty(x)]
         ctx.dim = dim
         ctx.sizes = [None if _is_legacy_empty(x) else x.array.shape[dim] for x in tensors]
-        ctx.dtype = joined[0].dtype if joined else tensors[0].array.dtype
-        return np.concatenate(joined or [tensors[0].array], axis=dim)
+        return np.concatenate(joined or [x.array for x in tensors], axis=dim)
 
     @staticmethod
     def backward(ctx, grad):
         pieces = iter(_split(grad, [s for s in ctx.sizes if s is not None], ctx.dim))
-        grads = [zeros(0, dtype=ctx.dtype) if s is None else next(pieces) for s in ctx.sizes]
+        grads = [zeros(0, dtype=grad.dtype) if s is None else next(pieces) for s in ctx.sizes]
         return _grads_for_inputs(ctx, grads)
 
 
