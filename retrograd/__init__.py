@@ -16,6 +16,6 @@ from .random import (Generator, default_generator, get_rng_state, initial_seed, 
                      manual_seed, seed, set_rng_state)
 
 
-from . import data, utils  # noqa: F401,E402
+from . import data, optim, utils  # noqa: F401,E402
 from .serialization import load, load_torch_state_dict, save  # noqa: F401,E402
 __version__ = "0.1.0"

@@ -256,6 +256,20 @@ class Tensor:
 
     __str__ = __repr__
 
+    def __deepcopy__(self, memo):
+        if self.grad_fn is not None:
+            raise RuntimeError("deepcopy: only tensors created by the user (graph leaves) "
+                               "support the deepcopy protocol; use .detach().clone()")
+        if id(self) in memo:
+            return memo[id(self)]
+        new = object.__new__(type(self))
+        new._init(self.array.copy(), None, 0)
+        new._requires_grad = self._requires_grad
+        if self.grad is not None:
+            new.grad = self.grad.__deepcopy__(memo)
+        memo[id(self)] = new
+        return new
+
     def __getstate__(self):
         raise TypeError("retrograd tensors are not pickled; use retrograd.save(), which writes "
                         "a safe format")
