@@ -42,7 +42,7 @@ def as_dtype(dtype):
     if dtype is None:
         return None
     if dtype is builtins.float:
-        return _default
+        return float64  # as in PyTorch: dtype=float means double
     if dtype is builtins.int:
         return int64
     return np.dtype(dtype)

@@ -458,6 +458,9 @@ class Tensor:
     def __mod__(self, other):
         return _ops.remainder(self, other)
 
+    def __rmod__(self, other):
+        return _ops.remainder(other, self)
+
     def __pow__(self, exponent):
         return _ops.pow(self, exponent)
 
@@ -492,9 +495,13 @@ class Tensor:
         return _ops.logical_xor(self, other)
 
     def __eq__(self, other):
+        if other is None:
+            return False
         return _ops.eq(self, other)
 
     def __ne__(self, other):
+        if other is None:
+            return True
         return _ops.ne(self, other)
 
     def __lt__(self, other):

@@ -79,4 +79,5 @@ def check_parity(rg_fn, torch_fn, *arrays, rtol=1e-5, atol=1e-6, grad_mask=None,
                 continue
             assert r.grad is not None, "retrograd produced no gradient where PyTorch did"
             assert r.grad.dtype == t.grad.numpy().dtype
+            assert tuple(r.grad.shape) == tuple(t.grad.shape), (r.grad.shape, t.grad.shape)
             np.testing.assert_allclose(r.grad.numpy(), t.grad.numpy(), rtol=rtol, atol=atol)

@@ -14,47 +14,64 @@ def _category(dtype):
     return _CATEGORY[np.dtype(dtype).kind]
 
 
-def _python_scalar_dtype(value):
-    if isinstance(value, builtins.bool):
+def _scalar_dtype(value):
+    """The dtype a Python (or NumPy) scalar stands for: PyTorch treats NumPy scalars like Python
+    numbers, and floating scalars take the default dtype (``np.float64(2.0) * x`` keeps the
+    dtype of a float32 ``x``)."""
+    if isinstance(value, (builtins.bool, np.bool_)):
         return _dtype.bool
-    if isinstance(value, builtins.int):
+    if isinstance(value, (builtins.int, np.integer)):
         return _dtype.int64
-    if isinstance(value, builtins.float):
+    if isinstance(value, (builtins.float, np.floating)):
         return _dtype.get_default_dtype()
-    if isinstance(value, complex):
-        return _dtype.complex64
+    if isinstance(value, (builtins.complex, np.complexfloating)):
+        return np.promote_types(_dtype.get_default_dtype(), _dtype.complex64)
     raise TypeError(f"unsupported operand type {type(value).__name__}")
 
 
+def promote_types(a, b):
+    """``torch.promote_types``: the wider type within a category (and for complex with float);
+    across categories the higher category's type, whatever its width (int32 with float16 gives
+    float16, where NumPy would widen to float32)."""
+    ca, cb = _category(a), _category(b)
+    if ca == cb or {ca, cb} == {2, 3}:
+        return np.promote_types(a, b)
+    return np.dtype(a) if ca > cb else np.dtype(b)
+
+
+def _combine(higher, lower):
+    """Merges the promoted dtypes of two priority groups (``higher`` has priority): the lower
+    group matters only through a higher category, and then a float keeps its width."""
+    if higher is None or lower is None:
+        return lower if higher is None else higher
+    ch, cl = _category(higher), _category(lower)
+    if ch == 3:
+        return higher
+    if cl == 3:  # a complex scalar with float64 tensors gives complex128
+        return np.promote_types(higher, _dtype.complex64) if ch == 2 else lower
+    if ch == 2:
+        return higher
+    if ch == 0 or cl == 2:
+        return promote_types(higher, lower)
+    return higher
+
+
 def result_type(*operands):
-    """PyTorch's promotion: dimensioned tensors decide, then 0-d tensors, then Python scalars;
-    a lower group changes the result only if its category (bool < int < float < complex) is
-    higher."""
-    groups = ([], [], [])  # dimensioned tensors/arrays, 0-d tensors/arrays, Python scalars
+    """PyTorch's promotion: dimensioned tensors decide, then 0-d tensors, then scalars; a lower
+    group changes the result only if its category (bool < int < float < complex) is higher.
+    ``None`` operands (absent optional arguments) are ignored."""
+    groups = [None, None, None]  # dimensioned tensors/arrays, 0-d tensors/arrays, scalars
     for x in operands:
-        if isinstance(x, Tensor):
-            groups[0 if x.array.ndim else 1].append(x.array.dtype)
-        elif isinstance(x, (np.ndarray, np.generic)):
-            groups[0 if np.ndim(x) else 1].append(x.dtype)
-        elif x is not None:
-            groups[2].append(_python_scalar_dtype(x))
-    result = None
-    for level, dtypes in enumerate(groups):
-        if not dtypes:
+        if x is None:
             continue
-        if level == 2:
-            promoted = dtypes[0]
-            for d in dtypes[1:]:
-                promoted = np.promote_types(promoted, d)
+        if isinstance(x, Tensor):
+            level, dtype = (0 if x.array.ndim else 1), x.array.dtype
+        elif isinstance(x, np.ndarray):
+            level, dtype = (0 if x.ndim else 1), x.dtype
         else:
-            promoted = np.result_type(*dtypes)
-        if result is None:
-            result = promoted
-        elif _category(promoted) > _category(result):
-            if level == 2 and _category(promoted) == 2:
-                promoted = _dtype.get_default_dtype()
-            result = promoted
-    return result
+            level, dtype = 2, _scalar_dtype(x)
+        groups[level] = dtype if groups[level] is None else promote_types(groups[level], dtype)
+    return _combine(groups[0], _combine(groups[1], groups[2]))
 
 
 def as_tensor_like(value, like):

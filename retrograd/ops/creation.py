@@ -23,15 +23,20 @@ def _infer_array(data, dtype):
     dtype = _dtype.as_dtype(dtype)
     if isinstance(data, Tensor):
         data = data.array
-    elif isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in _flat(data)):
-        data = _nested_arrays(data)
     if isinstance(data, (np.ndarray, np.generic)):
         return np.array(data, dtype=dtype)
+    # Typed leaves (tensors, arrays, NumPy scalars) keep their dtype; Python numbers do not.
+    typed = ([d for d in _flat(data) if isinstance(d, (Tensor, np.ndarray, np.generic))]
+             if isinstance(data, (list, tuple)) else [])
+    if any(isinstance(d, Tensor) for d in typed):
+        data = _nested_arrays(data)
     array = np.array(data, dtype=dtype)
-    if dtype is None and array.dtype == np.float64:
-        array = array.astype(_dtype.get_default_dtype())
-    elif dtype is None and array.dtype == np.complex128:
-        array = array.astype(_dtype.complex64)
+    if dtype is None and array.dtype in (np.float64, np.complex128) and not any(
+            d.dtype == array.dtype for d in typed):
+        # Python floats become the default dtype (complex: its complex counterpart).
+        default = _dtype.get_default_dtype()
+        array = array.astype(default if array.dtype.kind == "f" else
+                             np.promote_types(default, _dtype.complex64))
     return array
 
 
@@ -96,6 +101,8 @@ def empty(*size, dtype=None, device=None, requires_grad=False):
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+    if isinstance(fill_value, (np.generic, Tensor)):  # a scalar, typed like a Python number
+        fill_value = fill_value.item()
     if dtype is None:
         dtype = _infer_array(fill_value, None).dtype
     return _filled(lambda s, d: np.full(s, fill_value, dtype=d), (size,), dtype, requires_grad,
@@ -129,7 +136,8 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     if dtype is None:
         is_float = any(isinstance(v, builtins.float) for v in values)
         dtype = _dtype.get_default_dtype() if is_float else _dtype.int64
-    return _finish(np.arange(*values, dtype=_dtype.as_dtype(dtype)), requires_grad, device)
+    # Computed in the arguments' own precision, then cast (PyTorch: start + i * step in double).
+    return _finish(np.arange(*values).astype(_dtype.as_dtype(dtype)), requires_grad, device)
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):

@@ -8,9 +8,10 @@ import math
 
 import numpy as np
 
+from .. import _dtype
 from ..autograd.function import Function
 from ..tensor import Tensor
-from ._util import as_tensor_like, coerce
+from ._util import coerce
 
 try:  # SciPy's erf is exact and fast; the fallback keeps the core NumPy-only.
     from scipy.special import erf as _erf
@@ -19,6 +20,23 @@ except ImportError:  # pragma: no cover - exercised only where SciPy is missing
 
     def _erf(x):
         return _erf_scalar(x).astype(x.dtype)
+
+
+__all__ = [
+    # arithmetic
+    "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide",
+    "remainder", "fmod", "neg", "negative", "pow", "square", "lerp",
+    # math functions
+    "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "rsqrt", "reciprocal", "abs",
+    "absolute", "sign", "floor", "ceil", "round", "trunc", "sin", "cos", "tanh", "sigmoid", "erf",
+    "clamp", "clip", "maximum", "minimum", "where",
+    # activations
+    "relu", "leaky_relu", "elu", "gelu", "silu", "softplus",
+    # comparisons and tests
+    "eq", "ne", "lt", "less", "le", "less_equal", "gt", "greater", "ge", "greater_equal",
+    "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_not", "isnan", "isinf",
+    "isfinite", "equal", "allclose", "isclose",
+]
 
 
 def _zeros_grad(grad):
@@ -121,17 +139,22 @@ class Pow(Function):
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
-        return x.array ** y.array
+        out = x.array ** y.array
+        ctx.save_output(out)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
-        gx = grad * y * x ** (y - 1) if ctx.needs_input_grad[0] else None
-        gy = None
-        if ctx.needs_input_grad[1]:
-            # x = 0 with y >= 0 contributes 0 (the limit), as in PyTorch, instead of 0 * -inf.
-            safe = where(x == 0, 1.0, x)
-            gy = where((x == 0) & (y >= 0), 0.0, grad * x ** y * log(safe))
+        gx = gy = None
+        # The masked entries below hold 0 * inf or log(0): expected, so no warnings.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if ctx.needs_input_grad[0]:
+                # y = 0 gives 0 even at x = 0 (not 0 * 0^-1), as in PyTorch.
+                gx = where(y == 0, 0.0, grad * y * x ** (y - 1))
+            if ctx.needs_input_grad[1]:
+                # x = 0 with y >= 0 gives 0 (the limit) instead of 0 * log(0), as in PyTorch.
+                gy = where((x == 0) & (y >= 0), 0.0, grad * ctx.saved_output * log(x))
         return gx, gy
 
 
@@ -146,8 +169,7 @@ class Maximum(Function):
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
-        share = _tie_share(x.array > y.array, x.array == y.array, grad.dtype)
-        return grad * share, grad * (1.0 - share)
+        return _split_on_ties(ctx, grad, x.array > y.array, x.array == y.array)
 
 
 class Minimum(Function):
@@ -161,13 +183,14 @@ class Minimum(Function):
     @staticmethod
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
-        share = _tie_share(x.array < y.array, x.array == y.array, grad.dtype)
-        return grad * share, grad * (1.0 - share)
+        return _split_on_ties(ctx, grad, x.array < y.array, x.array == y.array)
 
 
-def _tie_share(wins, ties, dtype):
-    """The fraction of the gradient the first operand gets: 1, 0, or 1/2 on a tie."""
-    return Tensor._make(np.where(ties, 0.5, wins).astype(dtype))
+def _split_on_ties(ctx, grad, wins, ties):
+    """The gradient goes to the operand that wins, half to each on a tie (PyTorch's rule)."""
+    share = Tensor._make(np.where(ties, 0.5, wins).astype(grad.dtype))  # the first one's part
+    return (grad * share if ctx.needs_input_grad[0] else None,
+            grad * (1.0 - share) if ctx.needs_input_grad[1] else None)
 
 
 class Where(Function):
@@ -367,34 +390,72 @@ def _stable_sigmoid(a):
 
 
 class Clamp(Function):
-    """d clamp(x, lo, hi) = dx where lo <= x <= hi, else 0"""
+    """d clamp(x, lo, hi) = dx where lo <= x <= hi, d lo where x < lo, d hi where x > hi
+
+    Bounds are tensors or None. On a tie the gradient goes to x; when lo > hi the result is hi
+    and so is the gradient (PyTorch's conventions)."""
 
     @staticmethod
     def forward(ctx, x, lo, hi):
         a = x.array
-        inside = np.ones(a.shape, dtype=bool)
-        if lo is not None:
-            inside &= a >= lo
-        if hi is not None:
-            inside &= a <= hi
-        ctx.inside = inside
-        return np.clip(a, lo, hi).astype(a.dtype, copy=False)
+        lo = None if lo is None else lo.array
+        hi = None if hi is None else hi.array
+        ctx.masks = _clamp_masks(ctx.needs_input_grad, a, lo, hi)
+        return np.clip(a, lo, hi)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * Tensor._make(ctx.inside.astype(grad.dtype)), None, None
+        return tuple(None if mask is None else grad * Tensor._make(mask.astype(grad.dtype))
+                     for mask in ctx.masks)
+
+
+def _clamp_masks(needs, a, lo, hi):
+    """Where x, lo and hi each get the gradient (None for inputs that need none)."""
+    x_mask = lo_mask = hi_mask = None
+    if needs[0]:
+        x_mask = True  # at least one bound is given, so this becomes an array
+        if lo is not None:
+            x_mask = x_mask & (a >= lo)
+        if hi is not None:
+            x_mask = x_mask & (a <= hi)
+    if needs[1]:
+        lo_mask = a < lo if hi is None else (a < lo) & (lo < hi)
+    if needs[2]:
+        hi_mask = a > hi if lo is None else (a > hi) | (hi < lo)
+    return x_mask, lo_mask, hi_mask
 
 
 class Rounding(Function):
-    """floor, ceil, round, trunc, sign: piecewise constant, so the gradient is 0"""
+    """floor, ceil, round, trunc, sign, floor and trunc division: piecewise constant, so the
+    gradient is 0 (``fn`` maps the operands' arrays to the result)"""
 
     @staticmethod
-    def forward(ctx, x, fn):
-        return fn(x.array)
+    def forward(ctx, fn, *operands):
+        return fn(*(t.array for t in operands))
 
     @staticmethod
     def backward(ctx, grad):
-        return _zeros_grad(grad), None
+        return (None,) + tuple(_zeros_grad(grad) if need else None
+                               for need in ctx.needs_input_grad[1:])
+
+
+class Modulo(Function):
+    """d(x - q y) = dx - q dy, with q = x / y rounded by ``rounding`` (floor for remainder,
+    trunc for fmod), piecewise constant"""
+
+    @staticmethod
+    def forward(ctx, x, y, modulo, rounding):
+        ctx.save_for_backward(x, y)
+        ctx.rounding = rounding
+        return modulo(x.array, y.array)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        gy = None
+        if ctx.needs_input_grad[1]:
+            gy = -grad * Tensor._make(ctx.rounding(x.array, y.array))
+        return (grad if ctx.needs_input_grad[0] else None), gy, None, None
 
 
 # ------------------------------------------------------------------------------ activations
@@ -540,17 +601,15 @@ def mul(x, y):
 
 
 def div(x, y, rounding_mode=None):
-    x, y = coerce(x, y)
     if rounding_mode is None:
+        x, y = coerce(x, y)
         if x.dtype.kind not in "fc":  # true division of integers gives floats, as in PyTorch
-            from .. import _dtype
-            x, y = x.to(_dtype.get_default_dtype()), y.to(_dtype.get_default_dtype())
+            x, y = _floating(x), _floating(y)
         return Div.apply(x, y)
     if rounding_mode == "floor":
         return floor_divide(x, y)
     if rounding_mode == "trunc":
-        return trunc(Div.apply(x, y)) if x.dtype.kind == "f" else Tensor._make(
-            np.trunc(x.array / y.array).astype(x.dtype))
+        return Rounding.apply(_trunc_divide, *_division_operands("div", x, y))
     raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
 
 
@@ -560,17 +619,35 @@ subtract = sub
 
 
 def floor_divide(x, y):
-    x, y = coerce(x, y)
-    return Tensor._make(np.floor_divide(x.array, y.array))  # not differentiable, as in PyTorch
+    """Floor division. Its gradient is 0 (PyTorch refuses to differentiate it)."""
+    return Rounding.apply(np.floor_divide, *_division_operands("floor_divide", x, y))
 
 
 def remainder(x, y):
+    """``x - floor(x / y) * y``: the result has the sign of ``y`` (Python's ``%``)."""
+    x, y = _division_operands("remainder", x, y)
+    return Modulo.apply(x, y, np.remainder, np.floor_divide)
+
+
+def fmod(x, y):
+    """``x - trunc(x / y) * y``: the result has the sign of ``x`` (C's ``fmod``)."""
+    x, y = _division_operands("fmod", x, y)
+    return Modulo.apply(x, y, np.fmod, _trunc_divide)
+
+
+def _division_operands(op, x, y):
+    """Promoted operands; integer division by zero raises, as in PyTorch (floats give inf/nan)."""
     x, y = coerce(x, y)
-    return x - floor_divide(x, y).detach() * y if x.dtype.kind == "f" else Tensor._make(
-        np.remainder(x.array, y.array))
+    if y.dtype.kind in "iub" and not y.array.all():
+        raise RuntimeError(f"{op}: integer division by zero")
+    return x, y
 
 
-fmod = remainder
+def _trunc_divide(a, b):
+    if a.dtype.kind == "f":
+        return np.trunc(a / b)
+    # Exact for integers (a float quotient would round large int64 values).
+    return np.sign(a) * np.sign(b) * (np.abs(a) // np.abs(b))
 
 
 def neg(x):
@@ -581,11 +658,16 @@ negative = neg
 
 
 def pow(x, exponent):
+    if isinstance(exponent, np.generic):  # a NumPy scalar exponent acts as a Python number
+        exponent = exponent.item()
     if isinstance(x, Tensor) and isinstance(exponent, (builtins.int, builtins.float)) \
             and not isinstance(exponent, builtins.bool):
-        if x.dtype.kind not in "fc" and (isinstance(exponent, builtins.float) or exponent < 0):
-            from .. import _dtype
-            x = x.to(_dtype.get_default_dtype())
+        if x.dtype.kind not in "fc":
+            if isinstance(exponent, builtins.float):
+                x = _floating(x)
+            elif exponent < 0:
+                raise RuntimeError(f"pow: integers to negative integer powers are not allowed "
+                                   f"(got a {x.dtype} tensor and exponent {exponent})")
         return PowScalar.apply(x, exponent)
     return Pow.apply(*coerce(x, exponent))
 
@@ -638,25 +720,32 @@ absolute = abs
 
 
 def sign(x):
-    return Rounding.apply(x, np.sign)
+    return Rounding.apply(_sign, x)
+
+
+def _sign(a):
+    if a.dtype.kind != "f":
+        return np.sign(a)
+    # Comparisons rather than np.sign: sign(nan) is 0 in PyTorch.
+    return (a > 0).astype(a.dtype) - (a < 0).astype(a.dtype)
 
 
 def floor(x):
-    return Rounding.apply(x, np.floor)
+    return Rounding.apply(np.floor, x)
 
 
 def ceil(x):
-    return Rounding.apply(x, np.ceil)
+    return Rounding.apply(np.ceil, x)
 
 
 def trunc(x):
-    return Rounding.apply(x, np.trunc)
+    return Rounding.apply(np.trunc, x)
 
 
 def round(x, decimals=0):
     if decimals:
-        return Rounding.apply(x, lambda a: np.round(a, decimals))
-    return Rounding.apply(x, np.round)  # half to even, as in PyTorch
+        return Rounding.apply(lambda a: np.round(a, decimals), x)
+    return Rounding.apply(np.round, x)  # half to even, as in PyTorch
 
 
 def sin(x):
@@ -684,37 +773,43 @@ def relu(x):
 
 
 def leaky_relu(x, negative_slope=0.01):
-    return LeakyRelu.apply(x, negative_slope)
+    return LeakyRelu.apply(_require_floating("leaky_relu", x), negative_slope)
 
 
 def elu(x, alpha=1.0):
-    return Elu.apply(x, alpha)
+    return Elu.apply(_require_floating("elu", x), alpha)
 
 
 def gelu(x, approximate="none"):
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return Gelu.apply(x, approximate)
+    return Gelu.apply(_require_floating("gelu", x), approximate)
 
 
 def silu(x):
-    return Silu.apply(x)
+    return Silu.apply(_require_floating("silu", x))
 
 
 def softplus(x, beta=1.0, threshold=20.0):
-    return Softplus.apply(x, beta, threshold)
+    return Softplus.apply(_require_floating("softplus", x), beta, threshold)
+
+
+def _require_floating(op, x):
+    """Activations with a slope or curve are defined for floating tensors only (PyTorch)."""
+    if x.array.dtype.kind not in "fc":
+        raise RuntimeError(f"{op}: expected a floating point tensor, got dtype {x.dtype}")
+    return x
 
 
 def clamp(x, min=None, max=None):
+    """Bounds are numbers or tensors (broadcast); the result has their promoted dtype, so an
+    integer tensor clamped to 0.5 becomes float32, as in PyTorch."""
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
-    if isinstance(min, Tensor) or isinstance(max, Tensor):
-        if min is not None:
-            x = maximum(x, as_tensor_like(min, x))
-        if max is not None:
-            x = minimum(x, as_tensor_like(max, x))
-        return x
-    return Clamp.apply(x, min, max)
+    x, *bounds = coerce(x, *(b for b in (min, max) if b is not None))
+    lo = None if min is None else bounds.pop(0)
+    hi = None if max is None else bounds.pop(0)
+    return Clamp.apply(x, lo, hi)
 
 
 clip = clamp
@@ -747,7 +842,6 @@ def _floating(x):
     """Integer inputs of transcendental functions become the default float, as in PyTorch."""
     if x.array.dtype.kind in "fc":
         return x
-    from .. import _dtype
     return x.to(_dtype.get_default_dtype())
 
 
