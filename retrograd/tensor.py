@@ -877,6 +877,40 @@ class Tensor:
     def scatter_add(self, dim, index, src):
         return _ops.scatter_add(self, dim, index, src)
 
+    def scatter(self, dim, index, src=None, value=None):
+        return _ops.scatter(self, dim, index, src, value=value)
+
+    def index_add(self, dim, index, source, alpha=1):
+        return _ops.index_add(self, dim, index, source, alpha=alpha)
+
+    def index_put(self, indices, values, accumulate=False):
+        return _ops.index_put(self, indices, values, accumulate=accumulate)
+
+    def take(self, index):
+        return _ops.take(self, index)
+
+    def take_along_dim(self, indices, dim=None):
+        return _ops.take_along_dim(self, indices, dim)
+
+    def masked_select(self, mask):
+        return _ops.masked_select(self, mask)
+
+    def scatter_(self, dim, index, src=None, value=None):
+        return self._inplace("scatter_", lambda: _ops.scatter(self, dim, index, src,
+                                                              value=value), src)
+
+    def scatter_add_(self, dim, index, src):
+        return self._inplace("scatter_add_", lambda: _ops.scatter_add(self, dim, index, src),
+                             src)
+
+    def index_add_(self, dim, index, source, alpha=1):
+        return self._inplace("index_add_", lambda: _ops.index_add(self, dim, index, source,
+                                                                  alpha=alpha), source)
+
+    def index_put_(self, indices, values, accumulate=False):
+        return self._inplace("index_put_", lambda: _ops.index_put(
+            self, indices, values, accumulate=accumulate), values)
+
     def topk(self, k, dim=-1, largest=True, sorted=True):
         return _ops.topk(self, k, dim, largest, sorted)
 
