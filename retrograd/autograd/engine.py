@@ -90,22 +90,27 @@ def _roots(caller, tensors, grads, create_graph):
     return roots
 
 
-def _reachable_dependencies(nodes):
-    """Counts, for each node reachable from ``nodes``, the edges pointing at it."""
-    deps = {}
-    seen = set(id(n) for n in nodes)
-    stack = list(nodes)
+def _count_dependencies(roots):
+    """Sets ``node._deps`` to the number of edges pointing at it, for every node reachable
+    from ``roots``; returns the nodes visited (their bookkeeping is cleared at the end)."""
+    visited = list(roots)
+    for node in visited:
+        node._deps = 0
+        node._grads = None
+    stack = list(roots)
     while stack:
         node = stack.pop()
-        for edge in node.next_edges:
-            if edge is None or not isinstance(edge[0], Function):
+        for edge in node._edges:
+            if edge is None or not edge[4]:
                 continue
             child = edge[0]
-            deps[id(child)] = deps.get(id(child), 0) + 1
-            if id(child) not in seen:
-                seen.add(id(child))
+            if child._deps is None:
+                child._deps = 0
+                child._grads = None
+                visited.append(child)
                 stack.append(child)
-    return deps
+            child._deps += 1
+    return visited
 
 
 def _accumulate(buffer, key, grad):
@@ -115,28 +120,33 @@ def _accumulate(buffer, key, grad):
 
 def _run(roots, retain_graph, create_graph, capture, only_inputs):
     """The backward pass proper. ``capture`` (for ``autograd.grad``) receives the gradients of
-    the tensors in ``only_inputs`` instead of accumulating into leaves' ``.grad``."""
+    the tensors in ``only_inputs`` instead of accumulating into leaves' ``.grad``.
+
+    Per-pass bookkeeping lives on the nodes themselves: ``_deps`` (consumers still to run) and
+    ``_grads`` ({output_nr: gradient so far})."""
     wanted = None if only_inputs is None else {_key_of(t) for t in only_inputs}
-    pending = {}          # id(node) -> {output_nr: grad so far}
-    nodes = {}            # id(node) -> node, for the roots
     leaf_grads = {}       # id(leaf) -> (leaf, grad so far)
+    root_nodes = []
     for tensor, g in roots:
         if tensor.grad_fn is None:
             _accumulate_leaf(leaf_grads, tensor, g)
-            continue
-        node = tensor.grad_fn
-        nodes[id(node)] = node
-        _accumulate(pending.setdefault(id(node), {}), tensor._output_nr, g)
-
-    deps = _reachable_dependencies(list(nodes.values()))
-    ready = [n for n in nodes.values() if deps.get(id(n), 0) == 0]
+        elif tensor.grad_fn not in root_nodes:
+            root_nodes.append(tensor.grad_fn)
+    visited = _count_dependencies(root_nodes)
+    for tensor, g in roots:
+        if tensor.grad_fn is not None:
+            node = tensor.grad_fn
+            if node._grads is None:
+                node._grads = {}
+            _accumulate(node._grads, tensor._output_nr, g)
+    ready = [n for n in root_nodes if n._deps == 0]
     state = grad_mode._state
     prev_mode = state.enabled
     state.enabled = create_graph
     try:
         while ready:
             node = ready.pop()
-            grads_by_output = pending.pop(id(node), None)
+            grads_by_output, node._grads = node._grads, None
             input_grads = ()
             if grads_by_output:  # else no gradient reached this node: nothing to propagate
                 if (node.num_outputs == 1 and capture is None and node._pre_hooks is None
@@ -152,32 +162,32 @@ def _run(roots, retain_graph, create_graph, capture, only_inputs):
             if not retain_graph:
                 node._saved = node._output = None  # Function.release, inlined (hot loop)
             n_grads = len(input_grads)
-            for i, edge in enumerate(node.next_edges):
+            for i, edge in enumerate(node._edges):
                 if edge is None:
                     continue
-                target, output_nr = edge
+                target, output_nr, shape, dtype, is_node = edge
                 g = input_grads[i] if i < n_grads else None
                 if g is not None:
-                    shape, dtype = node.input_meta[i]
                     array = getattr(g, "array", None)
                     if array is None or array.shape != shape or (
                             array.dtype is not dtype and array.dtype != dtype):
                         g = _fit(node, g, shape, dtype)
-                if isinstance(target, Function):
+                if is_node:
                     if g is not None:
-                        slot = pending.get(id(target))
+                        slot = target._grads
                         if slot is None:
-                            pending[id(target)] = {output_nr: g}
+                            target._grads = {output_nr: g}
                         else:
                             _accumulate(slot, output_nr, g)
-                    remaining = deps[id(target)] - 1
-                    deps[id(target)] = remaining
-                    if remaining == 0:
+                    target._deps -= 1
+                    if target._deps == 0:
                         ready.append(target)
                 elif g is not None:
                     _accumulate_leaf(leaf_grads, target, g)
     finally:
         state.enabled = prev_mode
+        for node in visited:
+            node._deps = node._grads = None
 
     for leaf, g in leaf_grads.values():
         for hook in leaf._hooks or ():
@@ -238,7 +248,7 @@ class _DelayedError(Function):
 
     def __init__(self, op_name):
         self.op_name = op_name
-        self.next_edges, self.input_meta, self.num_outputs = (), (), 1
+        self._edges, self.num_outputs = (), 1
 
     @staticmethod
     def backward(ctx, grad):

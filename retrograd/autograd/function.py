@@ -29,17 +29,15 @@ import numpy as np
 
 from . import grad_mode
 
-_NOT_SAVED = ()
-
-
 class Function:
     """Base class of differentiable operations (see the module docstring)."""
 
     # Set per node by ``apply``:
-    #   next_edges         one entry per argument: (node, output_nr) for a tensor produced by
-    #                      an op, (leaf_tensor, 0) for a leaf that requires grad, else None
-    #   input_meta         (shape, dtype) of each tensor argument, to which the engine reduces
-    #                      each incoming gradient (broadcasting and type promotion undone here once)
+    #   _edges             one entry per argument: None if it wants no gradient, else
+    #                      (target, output_nr, shape, dtype, target_is_node), where target is the
+    #                      node that produced the argument or the leaf tensor itself, and
+    #                      shape/dtype are the argument's, to which the engine reduces each
+    #                      incoming gradient (broadcasting and type promotion undone here once)
     #   needs_input_grad   which arguments want a gradient (ops may skip the others)
     #   num_outputs        how many tensors forward produced
     # True for ops whose backward computes on raw arrays: with create_graph=True their gradients
@@ -47,6 +45,9 @@ class Function:
     once_differentiable = False
     _pre_hooks = None  # {output_nr: [hook]} from Tensor.register_hook on an output
     _retained = None   # {output_nr: weakref to output} from Tensor.retain_grad
+    _saved = _saved_versions = ()
+    _deps = _grads = None  # the engine's bookkeeping during a backward pass
+    _edges = ()
 
     def save_for_backward(self, *tensors):
         self._saved = tensors
@@ -100,6 +101,11 @@ class Function:
         self._output = None
 
     @property
+    def next_edges(self):
+        """(node or leaf, output_nr) for each argument wanting a gradient, else None."""
+        return tuple(None if e is None else (e[0], e[1]) for e in self._edges)
+
+    @property
     def next_functions(self):
         return tuple(edge if edge is not None else (None, 0) for edge in self.next_edges)
 
@@ -122,7 +128,6 @@ class Function:
     def apply(cls, *args, **kwargs):
         # This runs for every op, so it is written for speed rather than brevity.
         node = cls.__new__(cls)
-        node._saved = node._saved_versions = _NOT_SAVED
         needs = [isinstance(a, Tensor) and a._requires_grad for a in args]
         node.needs_input_grad = needs = tuple(needs)
         state = grad_mode._state
@@ -137,24 +142,23 @@ class Function:
             state.enabled = enabled
 
         if not record:
-            node._saved = None
             if type(raw) is np.ndarray:
                 return Tensor._make(raw)
             if type(raw) is tuple:
                 return tuple(_wrap_output(r, None, i) for i, r in enumerate(raw))
             return _wrap_output(raw, None, 0)
 
-        edges, meta = [], []
+        edges = []
         for a, need in zip(args, needs):
             if need:
                 array = a.array
-                edges.append((a.grad_fn, a._output_nr) if a.grad_fn is not None else (a, 0))
-                meta.append((array.shape, array.dtype))
+                if a.grad_fn is not None:
+                    edges.append((a.grad_fn, a._output_nr, array.shape, array.dtype, True))
+                else:
+                    edges.append((a, 0, array.shape, array.dtype, False))
             else:
                 edges.append(None)
-                meta.append(None)
-        node.next_edges = tuple(edges)
-        node.input_meta = tuple(meta)
+        node._edges = tuple(edges)
         if type(raw) is tuple:
             node.num_outputs = len(raw)
             node.output_meta = tuple((_array_of(r).shape, _array_of(r).dtype) for r in raw)
