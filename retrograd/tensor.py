@@ -680,11 +680,11 @@ class Tensor:
     def masked_fill(self, mask, value):
         return _ops.masked_fill(self, mask, value)
 
-    def softmax(self, dim):
-        return _ops.softmax(self, dim)
+    def softmax(self, dim, dtype=None):
+        return _ops.softmax(self, dim, dtype=dtype)
 
-    def log_softmax(self, dim):
-        return _ops.log_softmax(self, dim)
+    def log_softmax(self, dim, dtype=None):
+        return _ops.log_softmax(self, dim, dtype=dtype)
 
     # comparisons and predicates (no gradient)
     def eq(self, other):
