@@ -20,6 +20,7 @@ from ..autograd.function import Function
 from ..ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: F401
                         cross_entropy, huber_loss, kl_div, l1_loss, mse_loss, nll_loss,
                         smooth_l1_loss)
+from ..ops.attention import scaled_dot_product_attention  # noqa: F401
 from ..ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d  # noqa: F401
 from ..ops.embedding import embedding  # noqa: F401
 from ..ops.linalg import einsum, matmul
@@ -38,7 +39,8 @@ __all__ = ["relu", "relu6", "leaky_relu", "elu", "gelu", "silu", "softplus", "si
            "binary_cross_entropy_with_logits", "kl_div", "pad", "embedding", "conv1d", "conv2d",
            "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d", "avg_pool1d",
            "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool2d",
-           "batch_norm", "layer_norm", "group_norm", "instance_norm", "interpolate", "upsample"]
+           "batch_norm", "layer_norm", "group_norm", "instance_norm", "interpolate", "upsample",
+           "scaled_dot_product_attention"]
 
 
 # ------------------------------------------------------------------------------ activations
