@@ -25,8 +25,8 @@ from ..ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d  # noq
 from ..ops.embedding import embedding  # noqa: F401
 from ..ops.linalg import einsum, matmul
 from ..ops.normalization import batch_norm, group_norm, instance_norm, layer_norm  # noqa: F401
-from ..ops.pool import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool2d,  # noqa
-                        avg_pool1d, avg_pool2d, max_pool1d, max_pool2d)
+from ..ops.pool import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d,  # noqa
+                        adaptive_max_pool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d)
 from ..ops.shape import pad  # noqa: F401
 from ..ops.upsample import interpolate, upsample  # noqa: F401
 from ..ops._util import normalize_dim
@@ -38,7 +38,7 @@ __all__ = ["relu", "relu6", "leaky_relu", "elu", "gelu", "silu", "softplus", "si
            "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "kl_div", "pad", "embedding", "conv1d", "conv2d",
            "conv_transpose1d", "conv_transpose2d", "max_pool1d", "max_pool2d", "avg_pool1d",
-           "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool2d",
+           "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
            "batch_norm", "layer_norm", "group_norm", "instance_norm", "interpolate", "upsample",
            "scaled_dot_product_attention"]
 

@@ -20,12 +20,18 @@ from ..tensor import Tensor
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
 
 
-def _pair(value, op, name):
+def _pair(value, op, name, minimum=None):
+    """An int or a pair of ints as a pair, checked against ``minimum`` (strides, dilations and
+    kernels must be positive, paddings non-negative)."""
     if isinstance(value, (tuple, list)):
         if len(value) != 2:
             raise ValueError(f"{op}: {name} must be an int or a pair, got {value!r}")
-        return int(value[0]), int(value[1])
-    return int(value), int(value)
+        pair = int(value[0]), int(value[1])
+    else:
+        pair = int(value), int(value)
+    if minimum is not None and min(pair) < minimum:
+        raise RuntimeError(f"{op}: {name} must be at least {minimum}, got {value!r}")
+    return pair
 
 
 def _output_size(size, kernel, stride, pad_total, dilation):
@@ -117,7 +123,10 @@ class Conv2d(Function):
                                                 dilation)
         if b is not None:
             out += b.array.reshape(1, -1, 1, 1)
-        ctx.cols = cols if ctx.needs_input_grad[1] else None
+        # Saved (rather than kept as an attribute) so that the engine frees the patch matrix,
+        # the largest array of the op, as soon as a backward that does not retain the graph
+        # is done with it.
+        ctx.save_for_backward(Tensor._make(cols) if ctx.needs_input_grad[1] else None)
         ctx.w = w.array
         ctx.geometry = (groups, padded_shape, pads, stride, dilation)
         return out
@@ -131,10 +140,10 @@ class Conv2d(Function):
             dx = Tensor._make(_conv_input_grad(g, ctx.w, groups, padded_shape, pads, stride,
                                                dilation))
         if ctx.needs_input_grad[1]:
-            dw = Tensor._make(_conv_weight_grad(g, ctx.cols, ctx.w.shape, groups))
+            (cols,) = ctx.saved_tensors
+            dw = Tensor._make(_conv_weight_grad(g, cols.array, ctx.w.shape, groups))
         if ctx.needs_input_grad[2]:
             db = Tensor._make(g.sum(axis=(0, 2, 3)))
-        ctx.cols = None
         return dx, dw, db, None, None, None, None
 
 
@@ -179,26 +188,60 @@ class ConvTranspose2d(Function):
         return dx, dw, db, None, None, None, None, None
 
 
-def _check_conv_args(op, x, weight, bias, groups, spatial_dims, out_channels):
-    if x.ndim not in (spatial_dims + 1, spatial_dims + 2):
-        raise RuntimeError(f"{op}: expected a {spatial_dims + 1}-D (unbatched) or "
-                           f"{spatial_dims + 2}-D (batched) input, got shape {tuple(x.shape)}")
+def _spatial_pair(value, spatial_dims, op, name, minimum, leading):
+    """A 1-D or 2-D geometry argument as the pair the 2-D kernels take: a 1-D convolution is a
+    2-D one of height 1, whose leading entry is ``leading`` (stride/dilation 1, padding 0)."""
+    if spatial_dims == 2:
+        return _pair(value, op, name, minimum)
+    if isinstance(value, (tuple, list)):
+        if len(value) != 1:
+            raise ValueError(f"{op}: {name} must be an int or a 1-tuple, got {value!r}")
+        value = value[0]
+    return leading, _pair(value, op, name, minimum)[1]
+
+
+def _check_conv_args(op, x, weight, bias, groups, spatial_dims, in_channels, out_channels):
+    """Checks the weight's rank, groups, channels and dtypes before any work (the input's rank
+    is checked by ``_as_4d``); ``in_channels`` and ``out_channels`` are what the weight
+    implies."""
     if weight.ndim != spatial_dims + 2:
         raise RuntimeError(f"{op}: expected a {spatial_dims + 2}-D weight, got shape "
                            f"{tuple(weight.shape)}")
     if groups < 1 or weight.shape[0] % groups:
         raise RuntimeError(f"{op}: groups={groups} must divide the weight's first dimension "
-                           f"{weight.shape[0]}")
+                           f"{weight.shape[0]} (weight shape {tuple(weight.shape)})")
+    channels = x.shape[-spatial_dims - 1]
+    if channels != in_channels:
+        raise RuntimeError(f"{op}: input of shape {tuple(x.shape)} has {channels} channels, but "
+                           f"the weight of shape {tuple(weight.shape)} with groups={groups} "
+                           f"expects {in_channels}")
     if bias is not None and tuple(bias.shape) != (out_channels,):
         raise RuntimeError(f"{op}: bias of shape {tuple(bias.shape)} does not match "
                            f"{out_channels} output channels")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.dtype != x.dtype:
+            raise RuntimeError(f"{op}: input ({x.dtype}) and {name} ({t.dtype}) must have the "
+                               "same dtype")
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"{op}: expected a floating point input, got {x.dtype}")
 
 
-def _batched(x, spatial_dims):
-    """Adds a batch dimension to unbatched input; returns (input, whether it was added)."""
-    if x.ndim == spatial_dims + 1:
-        return x.unsqueeze(0), True
-    return x, False
+def _as_4d(op, x, spatial_dims):
+    """(N, C, H, W) from 2-D ops' (C, H, W) / (N, C, H, W) input or 1-D ops' (C, L) / (N, C, L)
+    (a height of 1); returns the 4-D input and a function undoing the reshaping on outputs."""
+    if x.ndim not in (spatial_dims + 1, spatial_dims + 2):
+        raise RuntimeError(f"{op}: expected a {spatial_dims + 1}-D (unbatched) or "
+                           f"{spatial_dims + 2}-D (batched) input, got shape {tuple(x.shape)}")
+    unbatched = x.ndim == spatial_dims + 1
+    x4 = x.unsqueeze(0) if unbatched else x
+    if spatial_dims == 1:
+        x4 = x4.unsqueeze(2)
+
+    def restore(out):
+        if spatial_dims == 1:
+            out = out.squeeze(2)
+        return out.squeeze(0) if unbatched else out
+    return x4, restore
 
 
 def _same_padding(kernel, dilation):
@@ -206,83 +249,84 @@ def _same_padding(kernel, dilation):
     return (total[0] // 2, total[0] - total[0] // 2, total[1] // 2, total[1] - total[1] // 2)
 
 
-def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """2-D convolution (cross-correlation, as in PyTorch) of (N, C, H, W) input with
-    (O, C/groups, KH, KW) weights; ``padding`` is an int, a pair, 'valid' or 'same'."""
-    _check_conv_args("conv2d", input, weight, bias, groups, 2, weight.shape[0])
-    x, added = _batched(input, 2)
-    if x.shape[1] != weight.shape[1] * groups:
-        raise RuntimeError(f"conv2d: input of shape {tuple(input.shape)} has {x.shape[1]} "
-                           f"channels, but the weight of shape {tuple(weight.shape)} with "
-                           f"groups={groups} expects {weight.shape[1] * groups}")
-    stride = _pair(stride, "conv2d", "stride")
-    dilation = _pair(dilation, "conv2d", "dilation")
-    if padding == "same":
-        if stride != (1, 1):
-            raise ValueError("conv2d: padding='same' is not supported for strided convolutions")
-        pads = _same_padding(weight.shape[2:], dilation)
-    elif padding == "valid":
-        pads = (0, 0, 0, 0)
+def _convolution(op, spatial_dims, input, weight, bias, stride, padding, dilation, groups):
+    x, restore = _as_4d(op, input, spatial_dims)
+    _check_conv_args(op, input, weight, bias, groups, spatial_dims,
+                     weight.shape[1] * groups, weight.shape[0])
+    w = weight.unsqueeze(2) if spatial_dims == 1 else weight
+    stride = _spatial_pair(stride, spatial_dims, op, "stride", 1, 1)
+    dilation = _spatial_pair(dilation, spatial_dims, op, "dilation", 1, 1)
+    if isinstance(padding, str):
+        if padding == "same":
+            if stride != (1, 1):
+                raise ValueError(f"{op}: padding='same' is not supported for strided "
+                                 "convolutions")
+            pads = _same_padding(w.shape[2:], dilation)
+        elif padding == "valid":
+            pads = (0, 0, 0, 0)
+        else:
+            raise ValueError(f"{op}: invalid padding string {padding!r}, should be one of "
+                             "('valid', 'same')")
     else:
-        ph, pw = _pair(padding, "conv2d", "padding")
+        ph, pw = _spatial_pair(padding, spatial_dims, op, "padding", 0, 0)
         pads = (ph, ph, pw, pw)
-    for size, kernel, d, p in zip(x.shape[2:], weight.shape[2:], dilation,
+    for size, kernel, d, p in zip(x.shape[2:], w.shape[2:], dilation,
                                   (pads[0] + pads[1], pads[2] + pads[3])):
         if size + p < d * (kernel - 1) + 1:
-            raise RuntimeError(f"conv2d: the (padded) input of shape {tuple(input.shape)} is "
+            raise RuntimeError(f"{op}: the (padded) input of shape {tuple(input.shape)} is "
                                f"smaller than the (dilated) kernel of shape "
                                f"{tuple(weight.shape)}")
-    out = Conv2d.apply(x, weight, bias, stride, pads, dilation, groups)
-    return out.squeeze(0) if added else out
+    out = Conv2d.apply(x, w, bias, stride, pads, dilation, groups)
+    return restore(out)
+
+
+def _transposed_convolution(op, spatial_dims, input, weight, bias, stride, padding,
+                            output_padding, groups, dilation):
+    x, restore = _as_4d(op, input, spatial_dims)
+    _check_conv_args(op, input, weight, bias, groups, spatial_dims, weight.shape[0],
+                     weight.shape[1] * groups)
+    w = weight.unsqueeze(2) if spatial_dims == 1 else weight
+    stride = _spatial_pair(stride, spatial_dims, op, "stride", 1, 1)
+    dilation = _spatial_pair(dilation, spatial_dims, op, "dilation", 1, 1)
+    ph, pw = _spatial_pair(padding, spatial_dims, op, "padding", 0, 0)
+    oph, opw = _spatial_pair(output_padding, spatial_dims, op, "output_padding", 0, 0)
+    if oph >= max(stride[0], dilation[0]) or opw >= max(stride[1], dilation[1]):
+        raise RuntimeError(f"{op}: output_padding {output_padding!r} must be smaller than "
+                           f"either stride {stride[2 - spatial_dims:]} or dilation "
+                           f"{dilation[2 - spatial_dims:]}")
+    kh, kw = w.shape[2:]
+    out_size = ((x.shape[2] - 1) * stride[0] - 2 * ph + dilation[0] * (kh - 1) + oph + 1,
+                (x.shape[3] - 1) * stride[1] - 2 * pw + dilation[1] * (kw - 1) + opw + 1)
+    if min(out_size) < 0:
+        raise RuntimeError(f"{op}: input of shape {tuple(input.shape)} with padding "
+                           f"{padding!r} gives a negative output size {out_size}")
+    # output_padding adds rows/columns at the bottom/right that no input pixel reaches.
+    pads = (ph, ph - oph, pw, pw - opw)
+    out = ConvTranspose2d.apply(x, w, bias, stride, pads, dilation, groups, out_size)
+    return restore(out)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution (cross-correlation, as in PyTorch) of (N, C, H, W) or unbatched (C, H, W)
+    input with (O, C/groups, KH, KW) weights; ``padding`` is an int, a pair, 'valid' or
+    'same'."""
+    return _convolution("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D convolution of (N, C, L) or unbatched (C, L) input with (O, C/groups, K) weights."""
+    return _convolution("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                      dilation=1):
     """The adjoint of conv2d: (N, C_in, H, W) input, (C_in, C_out/groups, KH, KW) weights."""
-    _check_conv_args("conv_transpose2d", input, weight, bias, groups, 2,
-                     weight.shape[1] * groups)
-    x, added = _batched(input, 2)
-    if x.shape[1] != weight.shape[0]:
-        raise RuntimeError(f"conv_transpose2d: input of shape {tuple(input.shape)} has "
-                           f"{x.shape[1]} channels, but the weight of shape "
-                           f"{tuple(weight.shape)} expects {weight.shape[0]}")
-    stride = _pair(stride, "conv_transpose2d", "stride")
-    dilation = _pair(dilation, "conv_transpose2d", "dilation")
-    ph, pw = _pair(padding, "conv_transpose2d", "padding")
-    oph, opw = _pair(output_padding, "conv_transpose2d", "output_padding")
-    if oph >= max(stride[0], dilation[0]) or opw >= max(stride[1], dilation[1]):
-        raise RuntimeError("conv_transpose2d: output padding must be smaller than either "
-                           "stride or dilation")
-    kh, kw = weight.shape[2:]
-    out_size = ((x.shape[2] - 1) * stride[0] - 2 * ph + dilation[0] * (kh - 1) + oph + 1,
-                (x.shape[3] - 1) * stride[1] - 2 * pw + dilation[1] * (kw - 1) + opw + 1)
-    # output_padding adds rows/columns at the bottom/right that no input pixel reaches.
-    pads = (ph, ph - oph, pw, pw - opw)
-    out = ConvTranspose2d.apply(x, weight, bias, stride, pads, dilation, groups, out_size)
-    return out.squeeze(0) if added else out
-
-
-def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """1-D convolution of (N, C, L) input with (O, C/groups, K) weights (a conv2d of height 1)."""
-    _check_conv_args("conv1d", input, weight, bias, groups, 1, weight.shape[0])
-    x, added = _batched(input, 1)
-    if not isinstance(padding, str):
-        padding = (0, int(padding[0] if isinstance(padding, (tuple, list)) else padding))
-    out = conv2d(x.unsqueeze(2), weight.unsqueeze(2), bias, stride=(1, _single(stride)),
-                 padding=padding, dilation=(1, _single(dilation)), groups=groups).squeeze(2)
-    return out.squeeze(0) if added else out
+    return _transposed_convolution("conv_transpose2d", 2, input, weight, bias, stride, padding,
+                                   output_padding, groups, dilation)
 
 
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                      dilation=1):
-    """The adjoint of conv1d (a conv_transpose2d of height 1)."""
-    x, added = _batched(input, 1)
-    out = conv_transpose2d(x.unsqueeze(2), weight.unsqueeze(2), bias,
-                           stride=(1, _single(stride)), padding=(0, _single(padding)),
-                           output_padding=(0, _single(output_padding)), groups=groups,
-                           dilation=(1, _single(dilation))).squeeze(2)
-    return out.squeeze(0) if added else out
-
-
-def _single(value):
-    return int(value[0] if isinstance(value, (tuple, list)) else value)
+    """The adjoint of conv1d: (N, C_in, L) input, (C_in, C_out/groups, K) weights."""
+    return _transposed_convolution("conv_transpose1d", 1, input, weight, bias, stride, padding,
+                                   output_padding, groups, dilation)

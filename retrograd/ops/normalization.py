@@ -11,6 +11,8 @@ gradient is
 dx = dy * weight * invstd. One fused node does either, so a normalization costs a handful of
 array passes instead of a dozen graph nodes.
 """
+import math
+
 import numpy as np
 
 from ..autograd.function import Function
@@ -57,6 +59,16 @@ class Normalize(Function):
         return dx, dw, db, None, None, None, None, None
 
 
+def _moments(a, axes):
+    """Mean and biased variance of array ``a`` over ``axes`` (kept as size-1 dims), in a's
+    dtype. Sums run in float64 so that a large mean cannot swamp a small spread, and the
+    variance is taken about the mean (two passes) rather than as E[x^2] - E[x]^2."""
+    mean = a.mean(axis=axes, keepdims=True, dtype=np.float64).astype(a.dtype)
+    centered = np.subtract(a, mean)
+    var = np.square(centered, out=centered).mean(axis=axes, keepdims=True, dtype=np.float64)
+    return mean, var.astype(a.dtype)
+
+
 def _channel_view(param, ndim):
     """A per-channel (C,) parameter as (1, C, 1, ...) to broadcast over (N, C, ...)."""
     if param is None:
@@ -87,17 +99,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if count <= 1:
             raise ValueError(f"batch_norm: expected more than 1 value per channel when "
                              f"training, got input of shape {tuple(input.shape)}")
-        a = input.array
-        mean = a.mean(axis=axes, keepdims=True)
-        var = a.var(axis=axes, keepdims=True)
-        if running_mean is not None:
-            with no_grad():
-                running_mean.mul_(1 - momentum).add_(
-                    Tensor._make(mean.reshape(channels) * momentum))
-        if running_var is not None:
-            with no_grad():
-                running_var.mul_(1 - momentum).add_(
-                    Tensor._make(var.reshape(channels) * (momentum * count / (count - 1))))
+        mean, var = _moments(input.array, axes)
+        _update_running_stats(running_mean, running_var, mean.reshape(channels),
+                              var.reshape(channels), count, momentum)
     else:
         if running_mean is None or running_var is None:
             raise RuntimeError("batch_norm: running_mean and running_var are needed in eval "
@@ -122,9 +126,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
             raise RuntimeError(f"layer_norm: {name} of shape {tuple(t.shape)} does not match "
                                f"normalized_shape {normalized_shape}")
     axes = tuple(range(input.ndim - k, input.ndim))
-    a = input.array
-    return Normalize.apply(input, weight, bias, a.mean(axis=axes, keepdims=True),
-                           a.var(axis=axes, keepdims=True), eps, axes, True)
+    return Normalize.apply(input, weight, bias, *_moments(input.array, axes), eps, axes, True)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
@@ -133,10 +135,13 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     if c % num_groups:
         raise RuntimeError(f"group_norm: num_groups={num_groups} must divide the {c} channels "
                            f"of input {tuple(input.shape)}")
+    if n * c // num_groups * math.prod(input.shape[2:]) == 1:
+        # PyTorch's check (it views the input as a batch of N*C/G samples with G channels).
+        raise ValueError(f"group_norm: expected more than 1 value per channel when training, "
+                         f"got input of shape {tuple(input.shape)} with num_groups={num_groups}")
     grouped = input.reshape(n, num_groups, -1)
-    a = grouped.array
-    normalized = Normalize.apply(grouped, None, None, a.mean(axis=2, keepdims=True),
-                                 a.var(axis=2, keepdims=True), eps, (2,), True)
+    normalized = Normalize.apply(grouped, None, None, *_moments(grouped.array, (2,)), eps, (2,),
+                                 True)
     out = normalized.reshape(input.shape)
     if weight is not None:
         out = out * _channel_view(weight, input.ndim)
@@ -147,7 +152,35 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
                   use_input_stats=True, momentum=0.1, eps=1e-5):
-    """Normalizes each channel of each sample over its spatial positions."""
+    """Normalizes each channel of each sample (N, C, ...) over its spatial positions.
+
+    With ``use_input_stats`` the running statistics (if given) are updated in place with the
+    batch average of the per-sample ones; without, they normalize instead (as in eval-mode
+    batch norm)."""
     if not use_input_stats:
         return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
-    return group_norm(input, input.shape[1], weight, bias, eps)
+    if input.ndim < 3:
+        raise ValueError(f"instance_norm: expected input of at least 3 dimensions (N, C, ...), "
+                         f"got shape {tuple(input.shape)}")
+    n, channels = input.shape[:2]
+    count = math.prod(input.shape[2:])
+    if count <= 1:
+        raise ValueError(f"instance_norm: expected more than 1 spatial element when training, "
+                         f"got input of shape {tuple(input.shape)}")
+    axes = tuple(range(2, input.ndim))
+    mean, var = _moments(input.array, axes)
+    _update_running_stats(running_mean, running_var, mean.reshape(n, channels).mean(axis=0),
+                          var.reshape(n, channels).mean(axis=0), count, momentum)
+    return Normalize.apply(input, _channel_view(weight, input.ndim),
+                           _channel_view(bias, input.ndim), mean, var, eps, axes, True)
+
+
+def _update_running_stats(running_mean, running_var, mean, var, count, momentum):
+    """running = (1 - momentum) * running + momentum * batch statistic, in place; the running
+    variance takes the unbiased batch variance (var * count / (count - 1))."""
+    with no_grad():
+        if running_mean is not None:
+            running_mean.mul_(1 - momentum).add_(Tensor._make(mean * momentum))
+        if running_var is not None:
+            running_var.mul_(1 - momentum).add_(
+                Tensor._make(var * (momentum * count / (count - 1))))

@@ -1,11 +1,17 @@
-"""Pooling: max and average over sliding windows, and adaptive average pooling.
+"""Pooling: max and average over sliding windows, and adaptive (fixed output size) pooling.
 
 Windows are visited with KH*KW strided slices of the (padded) input, each covering every
 output pixel at once: for max pooling a running maximum remembers which window offset won
-(the first one on ties, as in PyTorch), and backward sends each output's gradient to that
-offset only. Average pooling's backward spreads each gradient evenly over its window.
-Adaptive average pooling is linear and separable, out = P_h x P_w^T with averaging matrices, so
-it is written with matmul and needs no backward of its own.
+(the first one on ties, as in PyTorch; a NaN always wins so that it propagates), and backward
+sends each output's gradient to that input entry only. Average pooling's backward spreads
+each gradient evenly over its window.
+
+Adaptive pooling splits each axis of size n into o bins, bin i covering
+[floor(i n / o), ceil((i + 1) n / o)). Adaptive average pooling is then linear and separable,
+out = P_h x P_w^T with averaging matrices, so it is written with matmul and needs no backward
+of its own. Adaptive max pooling visits the k-th entry of every bin at once (bins shorter than
+the longest repeat their last entry, which cannot change a maximum).
+1-D pooling is 2-D pooling of height 1.
 """
 import math
 
@@ -13,10 +19,10 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..tensor import Tensor
-from .conv import _pair
+from .conv import _as_4d, _spatial_pair
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
-           "adaptive_avg_pool2d", "adaptive_max_pool2d"]
+           "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d"]
 
 
 def _pool_output_size(size, kernel, stride, pad, dilation, ceil_mode):
@@ -46,14 +52,48 @@ def _padded(x, pad, out_size, kernel, stride, dilation, fill):
                   constant_values=fill)
 
 
-class MaxPool2d(Function):
-    """out = max over each window; d out = dx at the window's (first) maximum"""
+def _lowest(dtype):
+    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
+
+
+def _scatter_to_indices(grad, indices, shape):
+    """The gradient of a max pooling: each output's gradient added to the input entry its
+    maximum came from (``indices``: flat positions in each H*W plane; -1 for a window that
+    holds no input entry, which passes no gradient)."""
+    n, c, h, w = shape
+    if indices.min(initial=0) < 0:
+        grad = np.where(indices < 0, 0, grad)
+        indices = np.maximum(indices, 0)
+    planes = np.arange(n * c).reshape(n, c, 1, 1) * (h * w)
+    dx = np.bincount((indices + planes).ravel(), weights=grad.ravel(), minlength=n * c * h * w)
+    return Tensor._make(dx.reshape(shape).astype(grad.dtype, copy=False))
+
+
+class _MaxPool(Function):
+    """Shared backward of the max poolings: forward returns (values, flat indices)."""
+
+    once_differentiable = True
+
+    @staticmethod
+    def backward(ctx, grad, _indices_grad):
+        dx = _scatter_to_indices(grad.array, ctx.indices, ctx.input_shape)
+        return (dx,) + (None,) * (len(ctx.needs_input_grad) - 1)
+
+
+class MaxPool2d(_MaxPool):
+    """out = max over each window; dx = dout at the window's (first) maximum"""
 
     @staticmethod
     def forward(ctx, x, kernel, stride, pad, dilation, out_size):
         a = x.array
-        xp = _padded(a, pad, out_size, kernel, stride, dilation, -np.inf)
+        xp = _padded(a, pad, out_size, kernel, stride, dilation, _lowest(a.dtype))
+        # Padding never wins, not even against -inf: PyTorch only looks at real entries. Where
+        # a window starts in the padding, its first real entry replaces the padding's value.
+        inside = None if xp is a else _padded(np.ones((1, 1) + a.shape[2:], dtype=bool), pad,
+                                              out_size, kernel, stride, dilation, False)
         best = _window(xp, 0, 0, out_size, stride, dilation).copy()
+        best_inside = None if inside is None else _window(inside, 0, 0, out_size, stride,
+                                                          dilation).copy()
         winner = np.zeros(best.shape, dtype=np.int16 if kernel[0] * kernel[1] < 2 ** 15
                           else np.int32)
         for i in range(kernel[0]):
@@ -61,27 +101,24 @@ class MaxPool2d(Function):
                 if i == 0 and j == 0:
                     continue
                 values = _window(xp, i, j, out_size, stride, dilation)
-                # NaN wins, as in PyTorch, so that it propagates.
-                better = (values > best) | np.isnan(values)
+                better = values > best
+                if a.dtype.kind == "f":
+                    better |= np.isnan(values)  # NaN wins, as in PyTorch, so that it propagates
+                if inside is not None:  # (1, 1, OH, OW): cheap next to the values
+                    now_inside = _window(inside, i, j, out_size, stride, dilation)
+                    first_real = now_inside & ~best_inside
+                    if first_real.any():
+                        better |= first_real
+                        best_inside |= now_inside
                 np.copyto(best, values, where=better)
                 winner[better] = i * kernel[1] + j
-        ctx.winner = winner
-        ctx.geometry = (a.shape, xp.shape, kernel, stride, pad, dilation, out_size)
-        return best, _flat_indices(winner, a.shape, kernel, stride, pad, dilation)
-
-    @staticmethod
-    def backward(ctx, grad, _indices_grad):
-        shape, padded_shape, kernel, stride, pad, dilation, out_size = ctx.geometry
-        g = grad.array
-        dxp = np.zeros(padded_shape, dtype=g.dtype)
-        for i in range(kernel[0]):
-            for j in range(kernel[1]):
-                _window(dxp, i, j, out_size, stride, dilation)[...] += np.where(
-                    ctx.winner == i * kernel[1] + j, g, 0)
-        dx = dxp[:, :, pad[0]:pad[0] + shape[2], pad[1]:pad[1] + shape[3]]
-        return (Tensor._make(np.ascontiguousarray(dx)),) + (None,) * 5
-
-    once_differentiable = True
+        ctx.indices = _flat_indices(winner, a.shape, kernel, stride, pad, dilation)
+        if inside is not None and not best_inside.all():
+            # A dilated window can fall entirely into the padding: its maximum is the
+            # padding's -inf, which comes from no input entry.
+            ctx.indices[np.broadcast_to(~best_inside, ctx.indices.shape)] = -1
+        ctx.input_shape = a.shape
+        return best, ctx.indices
 
 
 def _flat_indices(winner, shape, kernel, stride, pad, dilation):
@@ -93,6 +130,33 @@ def _flat_indices(winner, shape, kernel, stride, pad, dilation):
     return rows * shape[3] + cols
 
 
+class AdaptiveMaxPool2d(_MaxPool):
+    """out = max over each adaptive bin; dx = dout at the bin's (first) maximum"""
+
+    @staticmethod
+    def forward(ctx, x, out_size):
+        a = x.array
+        (row_starts, row_ends), (col_starts, col_ends) = (
+            _adaptive_bins(n, o) for n, o in zip(a.shape[2:], out_size))
+        best = indices = None
+        for i in range(int((row_ends - row_starts).max())):
+            rows = np.minimum(row_starts + i, row_ends - 1)[:, None]
+            for j in range(int((col_ends - col_starts).max())):
+                cols = np.minimum(col_starts + j, col_ends - 1)[None, :]
+                values = a[:, :, rows, cols]
+                if best is None:
+                    best, indices = values, np.broadcast_to(rows * a.shape[3] + cols,
+                                                            values.shape).copy()
+                    continue
+                better = values > best
+                if a.dtype.kind == "f":
+                    better |= np.isnan(values)
+                np.copyto(best, values, where=better)
+                np.copyto(indices, rows * a.shape[3] + cols, where=better)
+        ctx.indices, ctx.input_shape = indices, a.shape
+        return best, indices
+
+
 class AvgPool2d(Function):
     """out = sum over each window / divisor; dx = each output's gradient / divisor, spread over
     its window"""
@@ -102,18 +166,21 @@ class AvgPool2d(Function):
     @staticmethod
     def forward(ctx, x, kernel, stride, pad, out_size, divisor):
         a = x.array
+        if isinstance(divisor, np.ndarray) and a.dtype.kind == "f":
+            divisor = divisor.astype(a.dtype)  # an int64 array would promote float32 results
         xp = _padded(a, pad, out_size, kernel, stride, (1, 1), 0)
         total = np.zeros(a.shape[:2] + tuple(out_size), dtype=a.dtype)
         for i in range(kernel[0]):
             for j in range(kernel[1]):
                 total += _window(xp, i, j, out_size, stride, (1, 1))
         ctx.geometry = (a.shape, xp.shape, kernel, stride, pad, out_size, divisor)
-        return total / divisor
+        # Integer inputs give integer averages truncated toward zero, as in PyTorch.
+        return (total / divisor).astype(a.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
         shape, padded_shape, kernel, stride, pad, out_size, divisor = ctx.geometry
-        share = grad.array / divisor
+        share = (grad.array / divisor).astype(grad.dtype, copy=False)
         dxp = np.zeros(padded_shape, dtype=share.dtype)
         for i in range(kernel[0]):
             for j in range(kernel[1]):
@@ -122,51 +189,79 @@ class AvgPool2d(Function):
         return (Tensor._make(np.ascontiguousarray(dx)),) + (None,) * 5
 
 
-def _as_4d(op, x, spatial_dims):
-    if x.ndim == spatial_dims + 1:
-        return x.unsqueeze(0), True
-    if x.ndim != spatial_dims + 2:
-        raise RuntimeError(f"{op}: expected a {spatial_dims + 1}-D or {spatial_dims + 2}-D input, "
-                           f"got shape {tuple(x.shape)}")
-    return x, False
-
-
-def _pool_geometry(op, x, kernel_size, stride, padding, dilation, ceil_mode):
-    kernel = _pair(kernel_size, op, "kernel_size")
-    stride = kernel if stride is None or stride == [] or stride == () else _pair(stride, op,
-                                                                                 "stride")
-    pad = _pair(padding, op, "padding")
-    dilation = _pair(dilation, op, "dilation")
+# ------------------------------------------------------------------------------ functions
+def _pool_geometry(op, input, x, spatial_dims, kernel_size, stride, padding, dilation,
+                   ceil_mode):
+    """Kernel, stride, padding, dilation and output size as pairs for the 4-D view ``x`` of
+    ``input`` (named in errors)."""
+    kernel = _spatial_pair(kernel_size, spatial_dims, op, "kernel_size", 1, 1)
+    if stride is None or (isinstance(stride, (tuple, list)) and not stride):
+        stride = kernel
+    else:
+        stride = _spatial_pair(stride, spatial_dims, op, "stride", 1, 1)
+    pad = _spatial_pair(padding, spatial_dims, op, "padding", 0, 0)
+    dilation = _spatial_pair(dilation, spatial_dims, op, "dilation", 1, 1)
     if pad[0] > kernel[0] // 2 or pad[1] > kernel[1] // 2:
-        raise RuntimeError(f"{op}: padding {pad} should be at most half of the kernel size "
-                           f"{kernel}")
+        raise RuntimeError(f"{op}: padding {padding!r} should be at most half of the kernel "
+                           f"size {kernel_size!r}")
     out_size = tuple(_pool_output_size(n, k, s, p, d, ceil_mode) for n, k, s, p, d in
                      zip(x.shape[2:], kernel, stride, pad, dilation))
     if min(out_size) < 1:
-        raise RuntimeError(f"{op}: input of shape {tuple(x.shape)} is too small for kernel "
-                           f"{kernel} (output size {out_size})")
+        raise RuntimeError(f"{op}: input of shape {tuple(input.shape)} is too small for kernel "
+                           f"{kernel_size!r} (output size {out_size[2 - spatial_dims:]})")
     return kernel, stride, pad, dilation, out_size
+
+
+def _max_pool(op, spatial_dims, input, kernel_size, stride, padding, dilation, ceil_mode,
+              return_indices):
+    x, restore = _as_4d(op, input, spatial_dims)
+    geometry = _pool_geometry(op, input, x, spatial_dims, kernel_size, stride, padding,
+                              dilation, ceil_mode)
+    out, indices = MaxPool2d.apply(x, *geometry)
+    return (restore(out), restore(indices)) if return_indices else restore(out)
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
-    x, added = _as_4d("max_pool2d", input, 2)
-    geometry = _pool_geometry("max_pool2d", x, kernel_size, stride, padding, dilation, ceil_mode)
-    out, indices = MaxPool2d.apply(x, *geometry)
-    if added:
-        out, indices = out.squeeze(0), indices.squeeze(0)
-    return (out, indices) if return_indices else out
+    """Maximum over KH x KW windows of (N, C, H, W) or (C, H, W) input; ``return_indices``
+    also gives each maximum's flat position in its H*W plane. Ties go to the first maximum in
+    the window (row-major), NaN propagates."""
+    return _max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode,
+                     return_indices)
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """Maximum over windows of K entries of (N, C, L) or (C, L) input."""
+    return _max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode,
+                     return_indices)
+
+
+def _avg_pool(op, spatial_dims, input, kernel_size, stride, padding, ceil_mode,
+              count_include_pad, divisor_override):
+    x, restore = _as_4d(op, input, spatial_dims)
+    kernel, stride, pad, _, out_size = _pool_geometry(op, input, x, spatial_dims, kernel_size,
+                                                      stride, padding, 1, ceil_mode)
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError(f"{op}: divisor_override must not be zero")
+    divisor = divisor_override or _avg_divisors(x.shape[2:], kernel, stride, pad, out_size,
+                                                count_include_pad)
+    return restore(AvgPool2d.apply(x, kernel, stride, pad, out_size, divisor))
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                count_include_pad=True, divisor_override=None):
-    x, added = _as_4d("avg_pool2d", input, 2)
-    kernel, stride, pad, _, out_size = _pool_geometry("avg_pool2d", x, kernel_size, stride,
-                                                      padding, 1, ceil_mode)
-    divisor = divisor_override or _avg_divisors(x.shape[2:], kernel, stride, pad, out_size,
-                                                count_include_pad)
-    out = AvgPool2d.apply(x, kernel, stride, pad, out_size, divisor)
-    return out.squeeze(0) if added else out
+    """Mean over KH x KW windows of (N, C, H, W) or (C, H, W) input (see ``_avg_divisors`` for
+    what each window divides by)."""
+    return _avg_pool("avg_pool2d", 2, input, kernel_size, stride, padding, ceil_mode,
+                     count_include_pad, divisor_override)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True):
+    """Mean over windows of K entries of (N, C, L) or (C, L) input."""
+    return _avg_pool("avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode,
+                     count_include_pad, None)
 
 
 def _avg_divisors(size, kernel, stride, pad, out_size, count_include_pad):
@@ -182,35 +277,26 @@ def _avg_divisors(size, kernel, stride, pad, out_size, count_include_pad):
     counts = np.outer(*divisors)
     if (counts == counts.flat[0]).all():
         return int(counts.flat[0])
-    return counts.astype(np.float32)
+    return counts
 
 
-def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-               return_indices=False):
-    out = max_pool2d(input.unsqueeze(-2), (1, _one(kernel_size)),
-                     None if stride is None else (1, _one(stride)), (0, _one(padding)),
-                     (1, _one(dilation)), ceil_mode, return_indices)
-    if return_indices:
-        return out[0].squeeze(-2), out[1].squeeze(-2)
-    return out.squeeze(-2)
-
-
-def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
-               count_include_pad=True):
-    return avg_pool2d(input.unsqueeze(-2), (1, _one(kernel_size)),
-                      None if stride is None else (1, _one(stride)), (0, _one(padding)),
-                      ceil_mode, count_include_pad).squeeze(-2)
-
-
-def _one(value):
-    return int(value[0] if isinstance(value, (tuple, list)) else value)
-
-
+# ------------------------------------------------------------------------ adaptive pooling
 def _adaptive_bins(size, out):
-    """PyTorch's adaptive bins: output i averages input[floor(i*n/o) : ceil((i+1)*n/o)]."""
+    """PyTorch's adaptive bins: output i covers input[floor(i*n/o) : ceil((i+1)*n/o)]."""
     starts = (np.arange(out) * size) // out
     ends = -((-(np.arange(1, out + 1) * size)) // out)
     return starts, ends
+
+
+def _adaptive_output_size(op, x, spatial_dims, output_size, minimum):
+    """The output size as a pair; ``None`` entries keep the input's size."""
+    if isinstance(output_size, (tuple, list)):
+        if len(output_size) != spatial_dims:
+            raise ValueError(f"{op}: output_size must have {spatial_dims} entries, got "
+                             f"{output_size!r}")
+        output_size = tuple(x.shape[4 - spatial_dims + i] if s is None else s
+                            for i, s in enumerate(output_size))
+    return _spatial_pair(output_size, spatial_dims, op, "output_size", minimum, 1)
 
 
 def _averaging_matrix(size, out, dtype):
@@ -220,35 +306,46 @@ def _averaging_matrix(size, out, dtype):
     return Tensor._make((inside / (ends - starts)[:, None]).astype(dtype))
 
 
-def adaptive_avg_pool2d(input, output_size):
-    """Average pooling to a fixed output size: out = P_h x P_w^T with averaging matrices."""
-    x, added = _as_4d("adaptive_avg_pool2d", input, 2)
-    oh, ow = _pair(output_size if not isinstance(output_size, (tuple, list)) else tuple(
-        x.shape[2 + i] if s is None else s for i, s in enumerate(output_size)),
-        "adaptive_avg_pool2d", "output_size")
+def _adaptive_avg_pool(op, spatial_dims, input, output_size):
+    x, restore = _as_4d(op, input, spatial_dims)
+    oh, ow = _adaptive_output_size(op, x, spatial_dims, output_size, 0)
     h, w = x.shape[2:]
     if (oh, ow) == (1, 1):
         out = x.mean(dim=(2, 3), keepdim=True)
-    elif h % oh == 0 and w % ow == 0:
+    elif oh and ow and h % oh == 0 and w % ow == 0:  # equal bins: a reshape and a mean
         out = x.reshape(x.shape[0], x.shape[1], oh, h // oh, ow, w // ow).mean(dim=(3, 5))
     else:
         out = _averaging_matrix(h, oh, x.dtype) @ x @ _averaging_matrix(w, ow, x.dtype).mT
-    return out.squeeze(0) if added else out
+    return restore(out)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Average pooling of (N, C, H, W) or (C, H, W) input to a fixed (OH, OW)."""
+    return _adaptive_avg_pool("adaptive_avg_pool2d", 2, input, output_size)
 
 
 def adaptive_avg_pool1d(input, output_size):
-    return adaptive_avg_pool2d(input.unsqueeze(-2), (1, _one(output_size))).squeeze(-2)
+    """Average pooling of (N, C, L) or (C, L) input to a fixed length."""
+    return _adaptive_avg_pool("adaptive_avg_pool1d", 1, input, output_size)
+
+
+def _adaptive_max_pool(op, spatial_dims, input, output_size, return_indices):
+    x, restore = _as_4d(op, input, spatial_dims)
+    out_size = _adaptive_output_size(op, x, spatial_dims, output_size, 1)
+    h, w = x.shape[2:]
+    if h % out_size[0] == 0 and w % out_size[1] == 0:  # equal bins: a plain max pooling
+        kernel = (h // out_size[0], w // out_size[1])
+        out, indices = MaxPool2d.apply(x, kernel, kernel, (0, 0), (1, 1), out_size)
+    else:
+        out, indices = AdaptiveMaxPool2d.apply(x, out_size)
+    return (restore(out), restore(indices)) if return_indices else restore(out)
 
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
-    """Max pooling to a fixed output size (evenly divisible sizes only)."""
-    x, added = _as_4d("adaptive_max_pool2d", input, 2)
-    oh, ow = _pair(output_size, "adaptive_max_pool2d", "output_size")
-    h, w = x.shape[2:]
-    if h % oh or w % ow:
-        raise NotImplementedError(f"adaptive_max_pool2d: input size {(h, w)} must be divisible "
-                                  f"by the output size {(oh, ow)}")
-    out = max_pool2d(x, (h // oh, w // ow), return_indices=return_indices)
-    if added:
-        return tuple(o.squeeze(0) for o in out) if return_indices else out.squeeze(0)
-    return out
+    """Max pooling of (N, C, H, W) or (C, H, W) input to a fixed (OH, OW)."""
+    return _adaptive_max_pool("adaptive_max_pool2d", 2, input, output_size, return_indices)
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    """Max pooling of (N, C, L) or (C, L) input to a fixed length."""
+    return _adaptive_max_pool("adaptive_max_pool1d", 1, input, output_size, return_indices)
