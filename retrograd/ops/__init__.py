@@ -15,3 +15,4 @@ from .conv import *  # noqa: F401,F403
 from .pool import *  # noqa: F401,F403
 from .normalization import *  # noqa: F401,F403
 from .upsample import *  # noqa: F401,F403
+from .rnn import gru_cell, lstm_cell, rnn_relu_cell, rnn_tanh_cell  # noqa: F401,E402

@@ -153,8 +153,6 @@ class RNNBase(Module):
             data = input if batched else input.unsqueeze(0 if self.batch_first else 1)
             if self.batch_first:
                 data = data.transpose(0, 1)
-            if data.shape[0] == 0:
-                raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
             schedule = _rnn.padded_schedule(data, name)
         self._check_input(data, states, schedule.batch)
         output, finals = self._run_layers(data, states, schedule)
@@ -244,11 +242,7 @@ class RNN(RNNBase):
                              "'relu'.")
         super().__init__("RNN_" + nonlinearity.upper(), input_size, hidden_size, num_layers,
                          bias, batch_first, dropout, bidirectional, device=device, dtype=dtype)
-        self.nonlinearity = nonlinearity
-
-    def extra_repr(self):
-        s = super().extra_repr()
-        return s + (f", nonlinearity={self.nonlinearity}" if self.nonlinearity != "tanh" else "")
+        self.nonlinearity = nonlinearity  # not in the repr, as in PyTorch
 
 
 class LSTM(RNNBase):
