@@ -242,12 +242,23 @@ class Tensor:
         return id(self)
 
     def __repr__(self):
-        body = np.array2string(self.array, separator=", ", precision=4, prefix="tensor(",
-                               threshold=1000, edgeitems=3)
+        """PyTorch's layout: ``tensor([0.5000, 1.2500], dtype=retrograd.float64,
+        grad_fn=<MulBackward>)``; the dtype is shown when the values do not imply it."""
+        array, default = self.array, _dtype.get_default_dtype()
         extras = []
-        if self.array.dtype != _dtype.get_default_dtype() and not (
-                self.array.dtype == np.int64 or self.array.dtype == np.bool_) or self.array.size == 0:
-            extras.append(f"dtype=retrograd.{_dtype.name_of(self.array.dtype)}")
+        if array.size == 0:
+            body = "[]"
+            if array.ndim != 1:
+                extras.append(f"size={array.shape}")
+            if array.dtype != default:
+                extras.append(f"dtype=retrograd.{_dtype.name_of(array.dtype)}")
+        else:
+            body = np.array2string(array, separator=", ", prefix="tensor(", precision=4,
+                                   threshold=1000, edgeitems=3, max_line_width=80,
+                                   formatter=_element_formatter(array))
+            implied = (default, np.promote_types(default, np.complex64), np.int64, np.bool_)
+            if array.dtype not in implied:
+                extras.append(f"dtype=retrograd.{_dtype.name_of(array.dtype)}")
         if self.grad_fn is not None:
             extras.append(f"grad_fn={self.grad_fn!r}")
         elif self._requires_grad:
@@ -394,15 +405,18 @@ class Tensor:
         return self
 
     def unsqueeze_(self, dim):
-        return self._inplace_view(_ops.unsqueeze(self, dim))
+        return self._inplace_view("unsqueeze_", lambda: _ops.unsqueeze(self, dim))
 
     def squeeze_(self, dim=None):
-        return self._inplace_view(_ops.squeeze(self, dim))
+        return self._inplace_view("squeeze_", lambda: _ops.squeeze(self, dim))
 
     def resize_(self, *shape):
-        return self._inplace_view(_ops.reshape(self, *shape))
+        return self._inplace_view("resize_", lambda: _ops.reshape(self, *shape))
 
-    def _inplace_view(self, result):
+    def _inplace_view(self, op, compute):
+        """Gives ``self`` the shape of ``compute()`` (a view op), keeping its identity."""
+        self._check_inplace(op)
+        result = compute()
         self.array = result.array
         if result.grad_fn is not None:
             self.grad_fn, self._output_nr = result.grad_fn, result._output_nr
@@ -938,6 +952,38 @@ class Tensor:
 
     def outer(self, other):
         return _ops.outer(self, other)
+
+
+def _element_formatter(array):
+    """NumPy ``formatter`` printing elements as PyTorch does. Floats: integer values as ``3.``,
+    values spanning more than three orders of magnitude (or beyond 1e8, or below 1e-4) as
+    ``1.2346e+05``, others as ``0.1235``; padded to the width of the widest finite non-zero
+    value. Booleans: padded only when there is a ``False``. None for other dtypes."""
+    if array.dtype == np.bool_:
+        width = 4 if array.all() else 5
+        return {"bool": lambda value: str(value).rjust(width)}
+    if array.dtype.kind != "f":
+        return None
+    finite = array[np.isfinite(array)].astype(np.float64)
+    integral = bool(np.all(finite == np.round(finite)))
+    nonzero = finite[finite != 0]
+    magnitudes = np.abs(nonzero)
+    scientific = bool(nonzero.size) and (
+        magnitudes.max() / magnitudes.min() > 1000.0 or magnitudes.max() > 1e8
+        or (not integral and magnitudes.min() < 1e-4))
+
+    def text(value):
+        if scientific:
+            return f"{value:.4e}"
+        if integral:
+            return f"{value:.0f}." if np.isfinite(value) else f"{value:.0f}"
+        return f"{value:.4f}"
+
+    # The widest text is that of a value of largest or smallest magnitude, of either sign.
+    candidates = [extreme(side) for side in (nonzero[nonzero > 0], nonzero[nonzero < 0])
+                  if side.size for extreme in (np.min, np.max)]
+    width = max([1] + [len(text(value)) for value in candidates])
+    return {"float_kind": lambda value: text(value).rjust(width)}
 
 
 class _RemovableHandle:
