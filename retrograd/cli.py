@@ -6,7 +6,7 @@
     retrograd predict runs/mnist-lenet5 digit.png
     retrograd explain runs/mnist-lenet5 digit.png
 
-An application is a package ``retrograd.apps.<name>`` whose ``cli`` module has
+An application is a module (``APPS`` maps its name to it) that has
 ``register(train_commands)``, which adds its ``retrograd train <dataset>`` sub-commands, and
 ``evaluate(args)``, ``predict(args)``, ``explain(args)`` for the run directories it writes (a
 run directory's config.json records ``"app": "<name>"``); an optional
@@ -21,12 +21,14 @@ import sys
 
 __all__ = ["main", "build_parser", "APPS"]
 
-APPS = ("vision", "text")
+APPS = {"vision": "retrograd.apps.vision.cli", "text": "retrograd.apps.text.cli",
+        "generation": "retrograd.apps.text.cli_generation",
+        "translation": "retrograd.apps.text.cli_translation"}
 _RUN_COMMANDS = ("evaluate", "predict", "explain")
 
 
 def _app(name):
-    return importlib.import_module(f"retrograd.apps.{name}.cli")
+    return importlib.import_module(APPS[name])
 
 
 def demo(args):
@@ -79,7 +81,7 @@ def build_parser():
     for app in APPS:
         _app(app).register(datasets)
 
-    p = commands.add_parser("evaluate", help="test-set accuracy and per-class scores of a run")
+    p = commands.add_parser("evaluate", help="test-set figures of a run (accuracy, BLEU, ...)")
     p.add_argument("run_dir", metavar="RUN_DIR")
     p.add_argument("--data-dir", default=None,
                    help="where the dataset is (default: where the run found it)")

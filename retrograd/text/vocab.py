@@ -132,7 +132,7 @@ class Vocab:
         ids = [self._ids.get(token, unknown) for token in tokens]
         if unknown is None and None in ids:
             raise self._not_found(tokens[ids.index(None)])
-        ids = [self.bos_id] * add_bos + ids + [self.eos_id] * add_eos
+        ids = ([self.bos_id] if add_bos else []) + ids + ([self.eos_id] if add_eos else [])
         return np.array(ids, dtype=np.int64)
 
     def decode(self, ids, skip_specials=False):

@@ -1,2 +1,3 @@
-"""Text classification with recurrent networks: sentiment analysis on the Stanford Sentiment
-Treebank (SST-2, SST-5) and UCI's labelled review sentences."""
+"""Natural-language applications on recurrent networks: sentiment analysis (SST-2, SST-5, UCI
+sentences), character-level text generation (Tiny Shakespeare) and machine translation
+(Multi30k English to German with attention)."""
