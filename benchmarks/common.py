@@ -3,6 +3,11 @@ import os
 import statistics
 import time
 
+try:
+    from threadpoolctl import threadpool_limits
+except ImportError:  # the BLAS keeps its own thread count; blas_info() says so
+    threadpool_limits = None
+
 
 def median_time(fn, repeats=20, warmup=3):
     """Median wall time of ``fn()`` in seconds over ``repeats`` runs after ``warmup`` runs."""
@@ -16,13 +21,47 @@ def median_time(fn, repeats=20, warmup=3):
     return statistics.median(times)
 
 
+def interleaved_times(steps, repeats, warmup=3):
+    """Wall times (seconds) of each named step over ``repeats`` rounds after ``warmup`` rounds.
+    The steps take turns within each round, so that a change of load on the machine affects
+    all of them alike."""
+    for _ in range(warmup):
+        for fn in steps.values():
+            fn()
+    times = {name: [] for name in steps}
+    for _ in range(repeats):
+        for name, fn in steps.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return times
+
+
+def spread(times):
+    """Interquartile range relative to the median: how noisy a measurement was."""
+    q1, median, q3 = statistics.quantiles(times, n=4)
+    return (q3 - q1) / median
+
+
+def bench_threads(threads=None):
+    """The thread count for every contender: ``threads``, else $BENCH_THREADS, else 2."""
+    return threads or int(os.environ.get("BENCH_THREADS", "2"))
+
+
+def pin_blas_threads(threads):
+    """Limits NumPy's BLAS to ``threads`` threads for the rest of the process (more threads
+    than free cores make OpenBLAS spin and slow products down by orders of magnitude)."""
+    if threadpool_limits is not None:
+        threadpool_limits(threads, user_api="blas")
+
+
 def load_torch(threads=None):
     """PyTorch if installed (the rival), limited to ``threads`` threads; else None."""
     try:
         import torch
     except ImportError:
         return None
-    torch.set_num_threads(threads or int(os.environ.get("BENCH_THREADS", "2")))
+    torch.set_num_threads(bench_threads(threads))
     return torch
 
 

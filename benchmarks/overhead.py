@@ -35,7 +35,7 @@ def numpy_chain(x, n_ops):
     return grad
 
 
-def run(n_ops=1000, size=16, repeats=20):
+def run(n_ops=1000, size=16, repeats=20, threads=None):
     data = np.random.default_rng(0).standard_normal(size).astype(np.float32)
     results = {}
 
@@ -45,7 +45,7 @@ def run(n_ops=1000, size=16, repeats=20):
 
     results["retrograd"] = median_time(rg_step, repeats)
     results["numpy (no graph)"] = median_time(lambda: numpy_chain(data, n_ops), repeats)
-    torch = load_torch()
+    torch = load_torch(threads)
     if torch is not None:
         def torch_step():
             x = torch.tensor(data, requires_grad=True)

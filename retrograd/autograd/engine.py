@@ -13,7 +13,20 @@ topological order found with an explicit stack and queue, never with recursion, 
 Freeing: unless ``retain_graph`` is true, each node drops its saved tensors as soon as its
 backward has run; the nodes themselves are freed by reference counting when the last output
 tensor that refers to them goes away.
+
+Exclusive gradients: a leaf's ``.grad`` must not share memory with anything else (an in-place
+update of one ``.grad`` must not change another tensor), so a gradient is copied into ``.grad``
+unless it is provably the engine's alone: its array owns its memory (it is no view) and nothing
+but the engine refers to the gradient tensor or its array. CPython's reference counts prove it,
+as PyTorch's use counts do for its own gradient stealing: a gradient sent along two edges, kept
+by a hook or by the caller, or wrapping another tensor's array, always has one reference more.
+(Where reference counts are not exact, gradients are always copied.) The same test tells a node
+whose op can use it (``Function.reuses_grad``) that its incoming gradient is exclusive, so that
+backward may overwrite that array instead of allocating a new one
+(``Function.grad_is_exclusive``).
 """
+import sys
+
 import numpy as np
 
 from . import grad_mode
@@ -113,6 +126,21 @@ def _count_dependencies(roots):
     return visited
 
 
+# CPython up to 3.13 counts every reference exactly; later versions may leave some out.
+_EXACT_REFCOUNTS = sys.implementation.name == "cpython" and sys.version_info < (3, 14)
+
+
+def _exclusive(grad, holders):
+    """Whether the gradient tensor ``grad`` and its array belong to the engine alone (see the
+    module docstring); ``holders``: the references to ``grad`` that the caller knows of."""
+    array = grad.array
+    return (_EXACT_REFCOUNTS and array.base is None
+            # the tensor's attribute, ``array`` here, getrefcount's argument
+            and sys.getrefcount(array) <= 3
+            # the caller's holders, ``grad`` here, getrefcount's argument
+            and sys.getrefcount(grad) <= holders + 2)
+
+
 def _accumulate(buffer, key, grad):
     previous = buffer.get(key)
     buffer[key] = grad if previous is None else previous + grad
@@ -151,7 +179,13 @@ def _run(roots, retain_graph, create_graph, capture, only_inputs):
             if grads_by_output:  # else no gradient reached this node: nothing to propagate
                 if (node.num_outputs == 1 and capture is None and node._pre_hooks is None
                         and node._retained is None):
-                    input_grads = node.backward(node, grads_by_output[0])
+                    g = grads_by_output[0]  # held by grads_by_output and g
+                    if node.reuses_grad and not create_graph and _exclusive(g, holders=2):
+                        node.grad_is_exclusive = True
+                        input_grads = node.backward(node, g)
+                        node.grad_is_exclusive = False
+                    else:
+                        input_grads = node.backward(node, g)
                 else:
                     input_grads = node.backward(
                         node, *_output_grads(node, grads_by_output, capture, wanted))
@@ -184,12 +218,16 @@ def _run(roots, retain_graph, create_graph, capture, only_inputs):
                         ready.append(target)
                 elif g is not None:
                     _accumulate_leaf(leaf_grads, target, g)
+            # No stale references when the next node's gradient is tested for exclusivity.
+            input_grads = array = None
     finally:
         state.enabled = prev_mode
         for node in visited:
             node._deps = node._grads = None
+    input_grads = grads_by_output = array = None  # the leaves' gradients are theirs alone
 
-    for leaf, g in leaf_grads.values():
+    for key in list(leaf_grads):
+        leaf, g = leaf_grads.pop(key)  # popped, so that a copied original is freed at once
         for hook in leaf._hooks or ():
             replaced = hook(g)
             if replaced is not None:
@@ -198,7 +236,8 @@ def _run(roots, retain_graph, create_graph, capture, only_inputs):
             if (id(leaf), 0) in wanted:
                 capture[(id(leaf), 0)] = g
         elif wanted is None or (id(leaf), 0) in wanted:
-            _store_grad(leaf, g, create_graph)
+            exclusive = _exclusive(g, holders=1)  # held by g only
+            _store_grad(leaf, g, create_graph, copy=not exclusive)
 
 
 def _output_grads(node, grads_by_output, capture, wanted):
@@ -268,8 +307,8 @@ def _accumulate_leaf(leaf_grads, leaf, grad):
     leaf_grads[id(leaf)] = (leaf, grad if entry is None else entry[1] + grad)
 
 
-def _store_grad(tensor, grad, create_graph):
-    if not create_graph:
+def _store_grad(tensor, grad, create_graph, copy=True):
+    if not create_graph and copy:
         # A fresh array: the same gradient object may have reached several leaves, and
         # in-place updates of one .grad (clipping, zero_) must not touch the others.
         grad = Tensor._make(np.array(grad.array, copy=True))

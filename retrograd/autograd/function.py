@@ -43,6 +43,11 @@ class Function:
     # True for ops whose backward computes on raw arrays: with create_graph=True their gradients
     # are marked so that differentiating them again raises instead of giving wrong zeros.
     once_differentiable = False
+    # Ops whose backward can work in place on its incoming gradient set reuses_grad; the
+    # engine then sets grad_is_exclusive while backward runs (not recorded) with a gradient
+    # whose array nothing else refers to, which backward may overwrite and return.
+    reuses_grad = False
+    grad_is_exclusive = False
     _pre_hooks = None  # {output_nr: [hook]} from Tensor.register_hook on an output
     _retained = None   # {output_nr: weakref to output} from Tensor.retain_grad
     _saved = _saved_versions = ()

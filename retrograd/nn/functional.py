@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import ops as _ops
 from .. import random as _random
+from ..autograd import grad_mode
 from ..autograd.function import Function
 from ..ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: F401
                         cross_entropy, huber_loss, kl_div, l1_loss, mse_loss, nll_loss,
@@ -23,7 +24,7 @@ from ..ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, 
 from ..ops.attention import scaled_dot_product_attention  # noqa: F401
 from ..ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d  # noqa: F401
 from ..ops.embedding import embedding  # noqa: F401
-from ..ops.linalg import einsum, matmul
+from ..ops.linalg import matmul
 from ..ops.normalization import batch_norm, group_norm, instance_norm, layer_norm  # noqa: F401
 from ..ops.pool import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d,  # noqa
                         adaptive_max_pool2d, avg_pool1d, avg_pool2d, max_pool1d, max_pool2d)
@@ -132,15 +133,34 @@ class Linear(Function):
     @staticmethod
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
+        ctx.bias_ndim = None if bias is None else bias.ndim
         out = np.matmul(x.array, weight.array.T)
-        return out if bias is None else out + bias.array
+        if bias is None:
+            return out
+        if bias.ndim <= 1:
+            out += bias.array  # out is a fresh array: no temporary for the sum
+            return out
+        return out + bias.array
 
     @staticmethod
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
         needs_x, needs_weight, needs_bias = ctx.needs_input_grad
-        return (matmul(grad, weight) if needs_x else None,
-                einsum("...o,...i->oi", grad, x) if needs_weight else None,
+        # dW is one GEMM over all leading dimensions at once; g^T x comes out C-contiguous like
+        # the weight, which keeps the optimizer's update a straight pass over memory.
+        if not grad_mode.is_grad_enabled():  # the usual case: straight on the arrays
+            g = grad.array
+            g_rows = g.reshape(-1, g.shape[-1])
+            db = None
+            if needs_bias:  # a 1-D bias sums over every row; others are left to the engine
+                db = Tensor._make(g_rows.sum(axis=0) if ctx.bias_ndim == 1 else g)
+            return (Tensor._make(g @ weight.array) if needs_x else None,
+                    Tensor._make(g_rows.T @ x.array.reshape(-1, x.shape[-1])) if needs_weight
+                    else None, db)
+        dw = None
+        if needs_weight:
+            dw = matmul(grad.reshape(-1, grad.shape[-1]).mT, x.reshape(-1, x.shape[-1]))
+        return (matmul(grad, weight) if needs_x else None, dw,
                 grad if needs_bias else None)  # the engine sums it down to the bias's shape
 
 

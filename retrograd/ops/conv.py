@@ -1,23 +1,79 @@
 """Convolutions as matrix products (im2col).
 
 A 2-D convolution of x (N, C, H, W) with weights w (O, C, KH, KW) is, at every output pixel,
-the dot product of w with the KH x KW patch of x under it. Gathering all patches into one
-matrix ``cols`` of shape (C*KH*KW, N*OH*OW) turns the whole convolution into one GEMM,
-``w.reshape(O, -1) @ cols`` — the form BLAS runs fastest. The patch matrix is built with
-KH*KW strided slice copies (never a Python loop over pixels), and its adjoint ``col2im``
-adds the patch gradients back with KH*KW strided additions.
+the dot product of w with the KH x KW patch of x under it. Gathering one sample's patches into
+a matrix ``cols`` of shape (C*KH*KW, OH*OW) turns its convolution into one GEMM,
+``w.reshape(O, -1) @ cols``, whose result is already that sample's (O, OH, OW) output. The patch
+matrices are built with KH*KW strided slice copies (never a Python loop over pixels), and their
+adjoint ``col2im`` adds patch gradients back with KH*KW strided additions.
 
-Backward of out = W cols:  dW = dout cols^T,  dcols = W^T dout,  dx = col2im(dcols).
+Backward of out = W cols:  dW = sum over samples of dout cols^T,  dcols = W^T dout,
+dx = col2im(dcols).
+
+Three measured choices make this fast (see docs/performance.md):
+ - The patch matrices are KH*KW times the size of the input, so they are built a slice of the
+   batch at a time into one reused buffer of about 2 MiB, which stays in cache between being
+   written and being multiplied; they are not kept for backward (the weight gradient builds
+   them again), so a step's memory no longer holds them either.
+ - With stride 1, kernel offset (i, j) shifts the whole flattened image plane by
+   ``i * dilation * Wp + j * dilation``, so its patch row is one contiguous run of the plane
+   ("wide" patches, computed at every column of the padded width Wp: the last Wp - OW columns
+   of each output row wrap into the next row and are dropped). Long runs copy several times
+   faster than OW-long pieces; the price is one extra copy of the output, so this layout is
+   used where the patches outweigh the output (C*KH*KW >= O).
+ - groups == 1 multiplies one matrix by a stack (no batching over groups).
+ - The scratch buffers (patches, products) are kept per thread and reused by the next call:
+   a fresh multi-megabyte array costs a page fault per 4 KiB page when first written, which
+   measured as much as the copies themselves on small batches.
+
 A transposed convolution is the adjoint of a convolution: its forward is a convolution's
-input-gradient and its backward a convolution's forward, so it reuses the same two kernels.
-With groups, channels split into independent blocks and the GEMMs become batched.
+input-gradient and its backward a convolution's forward, so it reuses the same kernels.
+With groups, channels split into independent blocks and the GEMMs are batched over them.
 """
+import math
+import threading
+from typing import NamedTuple
+
 import numpy as np
 
 from ..autograd.function import Function
 from ..tensor import Tensor
 
 __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
+
+# Bytes of patch matrix built at a time (see the module docstring).
+_CHUNK_BYTES = 2 ** 21
+
+
+class _Workspace(threading.local):
+    """Scratch buffers kept between calls, one per role and thread (see the module docstring).
+    Buffers larger than a few chunks (one huge sample) are not kept."""
+
+    largest_kept = 8 * _CHUNK_BYTES
+
+    def __init__(self):
+        self.buffers = {}
+
+    def get(self, role, shape, dtype):
+        """An uninitialized array of ``shape``, valid until ``role`` is asked for again."""
+        dtype = np.dtype(dtype)
+        size = math.prod(shape) * dtype.itemsize
+        if size > self.largest_kept:
+            return np.empty(shape, dtype)
+        buffer = self.buffers.get(role)
+        if buffer is None or buffer.nbytes < size:
+            buffer = self.buffers[role] = np.empty(size, np.uint8)
+        return buffer[:size].view(dtype).reshape(shape)
+
+
+_workspace = _Workspace()
+
+
+class _Geometry(NamedTuple):
+    groups: int
+    pads: tuple      # (top, bottom, left, right); negative amounts crop
+    stride: tuple
+    dilation: tuple
 
 
 def _pair(value, op, name, minimum=None):
@@ -38,32 +94,6 @@ def _output_size(size, kernel, stride, pad_total, dilation):
     return (size + pad_total - dilation * (kernel - 1) - 1) // stride + 1
 
 
-def im2col(xp, kernel, out_size, stride, dilation):
-    """Patches of the padded input xp (N, C, Hp, Wp) as an array (C, KH, KW, N, OH, OW)."""
-    n, c = xp.shape[:2]
-    (kh, kw), (oh, ow), (sh, sw), (dh, dw) = kernel, out_size, stride, dilation
-    cols = np.empty((c, kh, kw, n, oh, ow), dtype=xp.dtype)
-    channels_first = xp.transpose(1, 0, 2, 3)
-    for i in range(kh):
-        for j in range(kw):
-            cols[:, i, j] = channels_first[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh,
-                                           j * dw:j * dw + sw * (ow - 1) + 1:sw]
-    return cols
-
-
-def col2im(cols, padded_shape, stride, dilation):
-    """The adjoint of im2col: adds patch values (C, KH, KW, N, OH, OW) back into an array of
-    the padded input's shape (N, C, Hp, Wp)."""
-    c, kh, kw, n, oh, ow = cols.shape
-    (sh, sw), (dh, dw) = stride, dilation
-    out = np.zeros((c, n) + tuple(padded_shape[2:]), dtype=cols.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            out[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh,
-                j * dw:j * dw + sw * (ow - 1) + 1:sw] += cols[:, i, j]
-    return out.transpose(1, 0, 2, 3)
-
-
 def _pad(x, pads):
     """Pads (top, bottom, left, right) with zeros; a negative amount crops instead."""
     if not any(pads):
@@ -80,36 +110,179 @@ def _crop(xp, pads):
     return _pad(xp, tuple(-p for p in pads))
 
 
-def _conv_forward(x, w, groups, pads, stride, dilation):
-    """out (N, O, OH, OW) and the patch matrix, grouped: (G, C/G*KH*KW, N*OH*OW)."""
-    n = x.shape[0]
+def _pad_shape(shape, pads):
+    n, c, h, w = shape
+    return n, c, h + pads[0] + pads[1], w + pads[2] + pads[3]
+
+
+class _Patches:
+    """Patch matrices of a padded input of shape ``padded_shape`` (N, C, Hp, Wp), a slice of the
+    batch at a time, as (n, G, C/G*KH*KW, positions) arrays. ``positions`` is OH*OW, or OH*Wp
+    for wide patches (see the module docstring); ``spread`` and ``narrow`` convert gradients
+    and outputs between (n, O, OH, OW) and that layout."""
+
+    def __init__(self, padded_shape, w_shape, geometry, dtype):
+        n, c, hp, wp = padded_shape
+        o, cg, kh, kw = w_shape
+        self.kernel, self.geometry, self.dtype = (kh, kw), geometry, np.dtype(dtype)
+        self.out_size = tuple(_output_size(size, k, s, 0, d) for size, k, s, d in
+                              zip((hp, wp), self.kernel, geometry.stride, geometry.dilation))
+        self.wide = geometry.stride == (1, 1) and c * kh * kw >= o
+        self.width = wp if self.wide else self.out_size[1]
+        self.positions = self.out_size[0] * self.width
+        self.rows = cg * kh * kw  # per group
+        per_sample = c * kh * kw * self.positions * self.dtype.itemsize
+        per = min(max(1, _CHUNK_BYTES // max(per_sample, 1)), max(n, 1))
+        self.slices = [slice(start, min(start + per, n)) for start in range(0, n, per)]
+        self.per = per
+        self._cols = None
+        self._planes = None    # wide: one slice of the input, a zero row below each plane
+        self._wide_grad = None  # wide: a slice of the output gradient, zeros where dropped
+
+    def _shifts(self):
+        """(i, j, flat shift of the plane) for every kernel offset of wide patches."""
+        (kh, kw), (dh, dw), wp = self.kernel, self.geometry.dilation, self.width
+        return [(i, j, i * dh * wp + j * dw) for i in range(kh) for j in range(kw)]
+
+    def build(self, xp, batch):
+        """The patch matrices of xp[batch], valid until the next call."""
+        count = batch.stop - batch.start
+        c = xp.shape[1]
+        if self._cols is None:
+            self._cols = _workspace.get(
+                "cols", (self.per, c) + self.kernel + (self.out_size[0], self.width), self.dtype)
+        cols = self._cols[:count]
+        if self.wide:
+            hp, wp = xp.shape[2:]
+            if self._planes is None:  # the zero row lets the largest shift run past the end
+                self._planes = _workspace.get("planes", (self.per, c, hp + 1, wp), self.dtype)
+                self._planes[:, :, hp:] = 0
+            self._planes[:count, :, :hp] = xp[batch]
+            flat = self._planes[:count].reshape(count, c, -1)
+            flat_cols = cols.reshape((count, c) + self.kernel + (self.positions,))
+            for i, j, shift in self._shifts():
+                flat_cols[:, :, i, j] = flat[:, :, shift:shift + self.positions]
+        else:
+            source = xp[batch]
+            for i in range(self.kernel[0]):
+                for j in range(self.kernel[1]):
+                    cols[:, :, i, j] = self._offset_view(source, i, j)
+        return cols.reshape(count, self.geometry.groups, self.rows, self.positions)
+
+    def _offset_view(self, array, i, j):
+        """What kernel offset (i, j) sees of every output pixel: array[..., rows, cols]."""
+        (sh, sw), (dh, dw), (oh, ow) = self.geometry.stride, self.geometry.dilation, self.out_size
+        return array[..., i * dh:i * dh + sh * (oh - 1) + 1:sh,
+                     j * dw:j * dw + sw * (ow - 1) + 1:sw]
+
+    def add_back(self, dcols, dxp_rows, batch):
+        """col2im: adds dcols (n, G, C/G*KH*KW, positions) of slice ``batch`` into dxp_rows,
+        the gradient of the padded input with ``extra_rows`` more rows per plane."""
+        count = batch.stop - batch.start
+        target = dxp_rows[batch]
+        c = target.shape[1]
+        if self.wide:
+            dcols = dcols.reshape((count, c) + self.kernel + (self.positions,))
+            flat = target.reshape(count, c, -1)
+            for i, j, shift in self._shifts():
+                flat[:, :, shift:shift + self.positions] += dcols[:, :, i, j]
+        else:
+            dcols = dcols.reshape((count, c) + self.kernel + self.out_size)
+            for i in range(self.kernel[0]):
+                for j in range(self.kernel[1]):
+                    self._offset_view(target, i, j)[...] += dcols[:, :, i, j]
+
+    @property
+    def extra_rows(self):
+        return 1 if self.wide else 0
+
+    def spread(self, grad, batch):
+        """grad[batch] (n, O, OH, OW) in the patches' layout (n, G, O/G, positions); wide
+        patches get zeros in their dropped columns, so those contribute nothing."""
+        count = batch.stop - batch.start
+        o = grad.shape[1]
+        groups = self.geometry.groups
+        if not self.wide:
+            return grad[batch].reshape(count, groups, o // groups, self.positions)
+        if self._wide_grad is None:
+            self._wide_grad = _workspace.get(
+                "wide grad", (self.per, o, self.out_size[0], self.width), self.dtype)
+            self._wide_grad[..., self.out_size[1]:] = 0
+        wide = self._wide_grad[:count]
+        wide[..., :self.out_size[1]] = grad[batch]
+        return wide.reshape(count, groups, o // groups, self.positions)
+
+    def narrow(self, result, count):
+        """A result (n, G, O/G, positions) as (n, O, OH, OW) (a view unless wide)."""
+        shaped = result.reshape((count, -1, self.out_size[0], self.width))
+        return shaped[..., :self.out_size[1]] if self.wide else shaped
+
+
+def _weight_blocks(w, groups):
+    """The weight (O, C/G, KH, KW) as a matrix (O, C*KH*KW) (groups == 1: one GEMM against a
+    stack of patch matrices) or G of them, (G, O/G, C/G*KH*KW)."""
     o, cg, kh, kw = w.shape
-    xp = _pad(x, pads)
-    oh = _output_size(xp.shape[2], kh, stride[0], 0, dilation[0])
-    ow = _output_size(xp.shape[3], kw, stride[1], 0, dilation[1])
-    cols = im2col(xp, (kh, kw), (oh, ow), stride, dilation)
-    cols = cols.reshape(groups, cg * kh * kw, n * oh * ow)
-    out = np.matmul(w.reshape(groups, o // groups, cg * kh * kw), cols)
-    out = np.ascontiguousarray(out.reshape(o, n, oh, ow).transpose(1, 0, 2, 3))
-    return out, cols, xp.shape
+    rows = cg * kh * kw  # not -1: the weight may be empty
+    return w.reshape(o, rows) if groups == 1 else w.reshape(groups, o // groups, rows)
 
 
-def _conv_input_grad(grad, w, groups, padded_shape, pads, stride, dilation):
-    """d(loss)/dx for out = conv(x, w): W^T dout, folded back by col2im."""
-    o, cg, kh, kw = w.shape
-    n, _, oh, ow = grad.shape
-    g2 = grad.transpose(1, 0, 2, 3).reshape(groups, o // groups, n * oh * ow)
-    wg = w.reshape(groups, o // groups, cg * kh * kw)
-    dcols = np.matmul(wg.transpose(0, 2, 1), g2).reshape(cg * groups, kh, kw, n, oh, ow)
-    return _crop(col2im(dcols, padded_shape, stride, dilation), pads)
+def _as_patch_stack(array, groups):
+    """(n, G, rows, positions) -> (n, rows, positions) when groups == 1, to match
+    ``_weight_blocks``."""
+    return array[:, 0] if groups == 1 else array
 
 
-def _conv_weight_grad(grad, cols, w_shape, groups):
-    """d(loss)/dW for out = conv(x, w): dout cols^T."""
-    o = w_shape[0]
-    n, _, oh, ow = grad.shape
-    g2 = grad.transpose(1, 0, 2, 3).reshape(groups, o // groups, n * oh * ow)
-    return np.matmul(g2, cols.transpose(0, 2, 1)).reshape(w_shape)
+def _conv_forward(x, w, geometry):
+    """out (N, O, OH, OW) = conv(x, w), one GEMM per slice of the batch."""
+    xp = _pad(x, geometry.pads)
+    patches = _Patches(xp.shape, w.shape, geometry, np.result_type(x, w))
+    n, o = xp.shape[0], w.shape[0]
+    out = np.empty((n, o) + patches.out_size, dtype=patches.dtype)
+    w_blocks = _weight_blocks(w, geometry.groups)
+    result = None if not patches.wide else _workspace.get(
+        "product", (patches.per, geometry.groups, o // geometry.groups, patches.positions),
+        patches.dtype)
+    for batch in patches.slices:
+        count = batch.stop - batch.start
+        cols = _as_patch_stack(patches.build(xp, batch), geometry.groups)
+        if patches.wide:
+            product = result[:count]
+            np.matmul(w_blocks, cols, out=_as_patch_stack(product, geometry.groups))
+            out[batch] = patches.narrow(product, count)
+        else:  # written straight into place
+            target = out[batch].reshape(count, geometry.groups, o // geometry.groups, -1)
+            np.matmul(w_blocks, cols, out=_as_patch_stack(target, geometry.groups))
+    return out
+
+
+def _conv_backward(grad, x, w, geometry, padded_shape, input_grad, weight_grad):
+    """(d(loss)/dx or None, d(loss)/dW or None) for out = conv(x, w) with x of padded shape
+    ``padded_shape``: dx = col2im(W^T dout), dW = sum of dout cols^T (the patches of x built
+    again), a slice of the batch at a time. ``x`` is only read for dW."""
+    groups = geometry.groups
+    patches = _Patches(padded_shape, w.shape, geometry, grad.dtype)
+    w_blocks = _weight_blocks(w, groups)
+    n, c, hp, wp = padded_shape
+    if input_grad:
+        dxp_rows = np.zeros((n, c, hp + patches.extra_rows, wp), dtype=grad.dtype)
+        dcols = _workspace.get("product", (patches.per, groups, patches.rows,
+                                           patches.positions), grad.dtype)
+    if weight_grad:
+        xp = _pad(x, geometry.pads)
+        dw = np.zeros(w_blocks.shape, dtype=grad.dtype)
+    for batch in patches.slices:
+        count = batch.stop - batch.start
+        g = _as_patch_stack(patches.spread(grad, batch), groups)
+        if weight_grad:
+            cols = _as_patch_stack(patches.build(xp, batch), groups)
+            dw += np.matmul(g, np.swapaxes(cols, -1, -2)).sum(axis=0)
+        if input_grad:
+            product = dcols[:count]
+            np.matmul(np.swapaxes(w_blocks, -1, -2), g,
+                      out=_as_patch_stack(product, groups))
+            patches.add_back(product, dxp_rows, batch)
+    dx = _crop(dxp_rows[:, :, :hp], geometry.pads) if input_grad else None
+    return dx, (dw.reshape(w.shape) if weight_grad else None)
 
 
 class Conv2d(Function):
@@ -118,33 +291,23 @@ class Conv2d(Function):
     once_differentiable = True
 
     @staticmethod
-    def forward(ctx, x, w, b, stride, pads, dilation, groups):
-        out, cols, padded_shape = _conv_forward(x.array, w.array, groups, pads, stride,
-                                                dilation)
+    def forward(ctx, x, w, b, geometry):
+        out = _conv_forward(x.array, w.array, geometry)
         if b is not None:
             out += b.array.reshape(1, -1, 1, 1)
-        # Saved (rather than kept as an attribute) so that the engine frees the patch matrix,
-        # the largest array of the op, as soon as a backward that does not retain the graph
-        # is done with it.
-        ctx.save_for_backward(Tensor._make(cols) if ctx.needs_input_grad[1] else None)
-        ctx.w = w.array
-        ctx.geometry = (groups, padded_shape, pads, stride, dilation)
+        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, w)
+        ctx.geometry, ctx.padded_shape = geometry, _pad_shape(x.shape, geometry.pads)
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        groups, padded_shape, pads, stride, dilation = ctx.geometry
+        x, w = ctx.saved_tensors
         g = grad.array
-        dx = dw = db = None
-        if ctx.needs_input_grad[0]:
-            dx = Tensor._make(_conv_input_grad(g, ctx.w, groups, padded_shape, pads, stride,
-                                               dilation))
-        if ctx.needs_input_grad[1]:
-            (cols,) = ctx.saved_tensors
-            dw = Tensor._make(_conv_weight_grad(g, cols.array, ctx.w.shape, groups))
-        if ctx.needs_input_grad[2]:
-            db = Tensor._make(g.sum(axis=(0, 2, 3)))
-        return dx, dw, db, None, None, None, None
+        needs_x, needs_w, needs_b = ctx.needs_input_grad[:3]
+        dx, dw = _conv_backward(g, None if x is None else x.array, w.array, ctx.geometry,
+                                ctx.padded_shape, needs_x, needs_w)
+        db = g.sum(axis=(0, 2, 3)) if needs_b else None
+        return (*(None if a is None else Tensor._make(a) for a in (dx, dw, db)), None)
 
 
 class ConvTranspose2d(Function):
@@ -154,38 +317,36 @@ class ConvTranspose2d(Function):
     once_differentiable = True
 
     @staticmethod
-    def forward(ctx, x, w, b, stride, pads, dilation, groups, out_size):
+    def forward(ctx, x, w, b, geometry, out_size):
         a = x.array
-        n = a.shape[0]
-        cg_out, kh, kw = w.shape[1:]
         # For the adjoint view, the weight (C_in, C_out/G, KH, KW) acts as a convolution
         # weight mapping C_out channels to C_in channels.
-        padded_shape = (n, cg_out * groups, out_size[0] + pads[0] + pads[1],
-                        out_size[1] + pads[2] + pads[3])
-        out = _conv_input_grad(a, w.array, groups, padded_shape, pads, stride, dilation)
+        padded_shape = _pad_shape((a.shape[0], w.shape[1] * geometry.groups) + tuple(out_size),
+                                  geometry.pads)
+        out, _ = _conv_backward(a, None, w.array, geometry, padded_shape, True, False)
         out = np.ascontiguousarray(out)
         if b is not None:
             out += b.array.reshape(1, -1, 1, 1)
-        ctx.x, ctx.w = a, w.array
-        ctx.geometry = (groups, pads, stride, dilation)
+        ctx.save_for_backward(x, w)
+        ctx.geometry, ctx.padded_shape = geometry, padded_shape
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        groups, pads, stride, dilation = ctx.geometry
+        x, w = ctx.saved_tensors
         g = grad.array
         dx = dw = db = None
         needs_x, needs_w, needs_b = ctx.needs_input_grad[:3]
-        if needs_x or needs_w:
-            dx_array, cols, _ = _conv_forward(g, ctx.w, groups, pads, stride, dilation)
-            if needs_x:
-                dx = Tensor._make(dx_array)
-            if needs_w:
-                # x plays the role of the convolution's output gradient.
-                dw = Tensor._make(_conv_weight_grad(ctx.x, cols, ctx.w.shape, groups))
+        if needs_x:
+            dx = Tensor._make(_conv_forward(g, w.array, ctx.geometry))
+        if needs_w:
+            # x plays the role of the convolution's output gradient, dout its input.
+            _, dw = _conv_backward(x.array, g, w.array, ctx.geometry, ctx.padded_shape, False,
+                                   True)
+            dw = Tensor._make(dw)
         if needs_b:
             db = Tensor._make(g.sum(axis=(0, 2, 3)))
-        return dx, dw, db, None, None, None, None, None
+        return dx, dw, db, None, None
 
 
 def _spatial_pair(value, spatial_dims, op, name, minimum, leading):
@@ -276,7 +437,7 @@ def _convolution(op, spatial_dims, input, weight, bias, stride, padding, dilatio
             raise RuntimeError(f"{op}: the (padded) input of shape {tuple(input.shape)} is "
                                f"smaller than the (dilated) kernel of shape "
                                f"{tuple(weight.shape)}")
-    out = Conv2d.apply(x, w, bias, stride, pads, dilation, groups)
+    out = Conv2d.apply(x, w, bias, _Geometry(groups, pads, stride, dilation))
     return restore(out)
 
 
@@ -302,7 +463,7 @@ def _transposed_convolution(op, spatial_dims, input, weight, bias, stride, paddi
                            f"{padding!r} gives a negative output size {out_size}")
     # output_padding adds rows/columns at the bottom/right that no input pixel reaches.
     pads = (ph, ph - oph, pw, pw - opw)
-    out = ConvTranspose2d.apply(x, w, bias, stride, pads, dilation, groups, out_size)
+    out = ConvTranspose2d.apply(x, w, bias, _Geometry(groups, pads, stride, dilation), out_size)
     return restore(out)
 
 

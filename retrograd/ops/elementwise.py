@@ -462,6 +462,8 @@ class Modulo(Function):
 class Relu(Function):
     """d relu(x) = dx where x > 0, else 0"""
 
+    reuses_grad = True
+
     @staticmethod
     def forward(ctx, x):
         y = np.maximum(x.array, 0)
@@ -470,7 +472,13 @@ class Relu(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * Tensor._make((ctx.saved_output.array > 0).astype(grad.dtype))
+        positive = ctx.saved_output.array > 0
+        if ctx.grad_is_exclusive:  # the incoming gradient is ours: mask it in place
+            np.multiply(grad.array, positive, out=grad.array)
+            return grad
+        # A float times a boolean mask is one pass (no float copy of the mask); Mul keeps it
+        # differentiable for double backward.
+        return Mul.apply(grad, Tensor._make(positive))
 
 
 class LeakyRelu(Function):

@@ -116,19 +116,28 @@ def _index_targets(op, input, target, weight, ignore_index, label_smoothing):
                          f"{tuple(input.shape)}, got {tuple(target.shape)}")
     labels = target.array
     kept = labels != ignore_index
-    out_of_range = kept & ((labels < 0) | (labels >= num_classes))
-    if out_of_range.any():
-        raise IndexError(f"{op}: target {labels[out_of_range].flat[0]} is out of bounds for "
-                         f"{num_classes} classes")
-    w = _constant_weight(op, weight, num_classes, input.dtype)
-    safe_labels = np.where(kept, labels, 0)
-    sample_weight = np.where(kept, w[safe_labels], 0).astype(input.dtype, copy=False)
-    q = np.zeros(input.shape, dtype=input.dtype)
-    np.put_along_axis(q, np.expand_dims(safe_labels, class_dim),
-                      np.expand_dims(sample_weight * (1 - label_smoothing), class_dim), class_dim)
+    all_kept = kept.all()
+    counted = labels if all_kept else labels[kept]
+    if counted.size and (counted.min() < 0 or counted.max() >= num_classes):
+        bad = counted[(counted < 0) | (counted >= num_classes)].flat[0]
+        raise IndexError(f"{op}: target {bad} is out of bounds for {num_classes} classes")
+    safe_labels = labels if all_kept else np.where(kept, labels, 0)
+    # One-hot rows by comparison with the class numbers (faster than scattering into zeros).
+    q = (np.expand_dims(safe_labels, class_dim) == _along_class_dim(
+        np.arange(num_classes), input.ndim, class_dim)).astype(input.dtype)
+    if weight is None:
+        sample_weight = kept
+        if not all_kept:
+            q *= np.expand_dims(kept, class_dim)
+    else:
+        w = _constant_weight(op, weight, num_classes, input.dtype)
+        sample_weight = np.where(kept, w[safe_labels], 0).astype(input.dtype, copy=False)
+        q *= np.expand_dims(sample_weight, class_dim)
     if label_smoothing:
-        spread = _along_class_dim(w * (label_smoothing / num_classes), input.ndim, class_dim)
-        q += spread * np.expand_dims(kept, class_dim)
+        w = _constant_weight(op, weight, num_classes, input.dtype)
+        q *= 1 - label_smoothing
+        q += (_along_class_dim(w * (label_smoothing / num_classes), input.ndim, class_dim)
+              * np.expand_dims(kept, class_dim))
     return Tensor._make(q), np.asarray(sample_weight.sum(), dtype=input.dtype)
 
 
@@ -206,15 +215,23 @@ class CrossEntropy(Function):
     @staticmethod
     def backward(ctx, grad):
         x, q, log_probs = ctx.saved_tensors
+        needs_x, needs_q = ctx.needs_input_grad[:2]
+        if not grad_mode.is_grad_enabled() and not needs_q:
+            # The usual case, on arrays: a handful of passes instead of a small graph of ops.
+            grad_x = np.exp(log_probs.array)
+            grad_x *= q.array.sum(axis=ctx.class_dim, keepdims=True)
+            grad_x -= q.array
+            grad_x *= _per_sample_grad(ctx, grad).array
+            return Tensor._make(grad_x), None, None, None, None
         if grad_mode.is_grad_enabled():
             # Recording (create_graph=True): rebuild log_softmax from x so that the gradient
             # is itself differentiable with respect to x.
             log_probs = log_softmax(x, ctx.class_dim)
         scale = _per_sample_grad(ctx, grad)
         grad_x = grad_q = None
-        if ctx.needs_input_grad[0]:
+        if needs_x:
             grad_x = scale * (log_probs.exp() * q.sum(ctx.class_dim, keepdim=True) - q)
-        if ctx.needs_input_grad[1]:
+        if needs_q:
             grad_q = -scale * log_probs
         return grad_x, grad_q, None, None, None
 

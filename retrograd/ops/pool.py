@@ -57,81 +57,108 @@ def _lowest(dtype):
 
 
 def _scatter_to_indices(grad, indices, shape):
-    """The gradient of a max pooling: each output's gradient added to the input entry its
-    maximum came from (``indices``: flat positions in each H*W plane; -1 for a window that
-    holds no input entry, which passes no gradient)."""
+    """The gradient of an adaptive max pooling: each output's gradient added to the input entry
+    its maximum came from (``indices``: flat positions in each H*W plane)."""
     n, c, h, w = shape
-    if indices.min(initial=0) < 0:
-        grad = np.where(indices < 0, 0, grad)
-        indices = np.maximum(indices, 0)
     planes = np.arange(n * c).reshape(n, c, 1, 1) * (h * w)
     dx = np.bincount((indices + planes).ravel(), weights=grad.ravel(), minlength=n * c * h * w)
     return Tensor._make(dx.reshape(shape).astype(grad.dtype, copy=False))
 
 
-class _MaxPool(Function):
-    """Shared backward of the max poolings: forward returns (values, flat indices)."""
+def _offset_dtype(count):
+    """The smallest integer type numbering ``count`` window offsets (and -1 for none)."""
+    return np.int8 if count < 2 ** 7 else np.int16 if count < 2 ** 15 else np.int32
+
+
+def _assign_where(target, mask, value, scratch):
+    """``target[mask] = value`` with arithmetic, several times faster than a masked copy:
+    target += (value - target) * mask."""
+    np.subtract(value, target, out=scratch)
+    scratch *= mask
+    target += scratch
+
+
+class MaxPool2d(Function):
+    """out = max over each window; dx = dout at the window's (first) maximum
+
+    The forward keeps, per output, which window offset won (a small integer); backward routes
+    each gradient through that offset's strided view of the input, one view per offset, and
+    the flat int64 indices are only computed when asked for (``return_indices``).
+    """
 
     once_differentiable = True
 
     @staticmethod
-    def backward(ctx, grad, _indices_grad):
-        dx = _scatter_to_indices(grad.array, ctx.indices, ctx.input_shape)
-        return (dx,) + (None,) * (len(ctx.needs_input_grad) - 1)
-
-
-class MaxPool2d(_MaxPool):
-    """out = max over each window; dx = dout at the window's (first) maximum"""
-
-    @staticmethod
-    def forward(ctx, x, kernel, stride, pad, dilation, out_size):
+    def forward(ctx, x, kernel, stride, pad, dilation, out_size, return_indices):
         a = x.array
         xp = _padded(a, pad, out_size, kernel, stride, dilation, _lowest(a.dtype))
-        # Padding never wins, not even against -inf: PyTorch only looks at real entries. Where
-        # a window starts in the padding, its first real entry replaces the padding's value.
+        offsets = [(i, j) for i in range(kernel[0]) for j in range(kernel[1])]
+        windows = [_window(xp, i, j, out_size, stride, dilation) for i, j in offsets]
+        best = windows[0].copy()
+        for values in windows[1:]:
+            np.maximum(best, values, out=best)  # NaN propagates, as in PyTorch
+        # Padding never wins, not even against -inf: PyTorch only looks at real entries.
         inside = None if xp is a else _padded(np.ones((1, 1) + a.shape[2:], dtype=bool), pad,
                                               out_size, kernel, stride, dilation, False)
-        best = _window(xp, 0, 0, out_size, stride, dilation).copy()
-        best_inside = None if inside is None else _window(inside, 0, 0, out_size, stride,
-                                                          dilation).copy()
-        winner = np.zeros(best.shape, dtype=np.int16 if kernel[0] * kernel[1] < 2 ** 15
-                          else np.int32)
-        for i in range(kernel[0]):
-            for j in range(kernel[1]):
-                if i == 0 and j == 0:
-                    continue
-                values = _window(xp, i, j, out_size, stride, dilation)
-                better = values > best
-                if a.dtype.kind == "f":
-                    better |= np.isnan(values)  # NaN wins, as in PyTorch, so that it propagates
-                if inside is not None:  # (1, 1, OH, OW): cheap next to the values
-                    now_inside = _window(inside, i, j, out_size, stride, dilation)
-                    first_real = now_inside & ~best_inside
-                    if first_real.any():
-                        better |= first_real
-                        best_inside |= now_inside
-                np.copyto(best, values, where=better)
-                winner[better] = i * kernel[1] + j
-        ctx.indices = _flat_indices(winner, a.shape, kernel, stride, pad, dilation)
-        if inside is not None and not best_inside.all():
-            # A dilated window can fall entirely into the padding: its maximum is the
-            # padding's -inf, which comes from no input entry.
-            ctx.indices[np.broadcast_to(~best_inside, ctx.indices.shape)] = -1
-        ctx.input_shape = a.shape
-        return best, ctx.indices
+        # Without padding every window holds its maximum (or a NaN, below), so the last offset
+        # can be the default rather than a test; with padding, -1 marks "no input entry".
+        last = len(offsets) - 1 if inside is None else -1
+        winner = np.full(best.shape, last, dtype=_offset_dtype(len(offsets)))
+        hit, scratch = np.empty(best.shape, dtype=bool), np.empty_like(winner)
+        for k in reversed(range(last if inside is None else len(offsets))):
+            np.equal(windows[k], best, out=hit)  # backwards, so that the first maximum stays
+            if inside is not None:
+                hit &= _window(inside, *offsets[k], out_size, stride, dilation)
+            _assign_where(winner, hit, k, scratch)
+        if a.dtype.kind == "f" and np.isnan(best).any():
+            for k, values in enumerate(windows):  # forwards: the last NaN wins, as in PyTorch
+                _assign_where(winner, np.isnan(values), k, scratch)
+        # A window left at -1 lies entirely in the padding (possible with dilation): its
+        # maximum is the padding's value, which comes from no input entry.
+        ctx.winner, ctx.padded_shape = winner, xp.shape
+        overlapping = any(s < k * d for s, k, d in zip(stride, kernel, dilation))
+        # Windows that tile the padded input exactly write every gradient entry once.
+        tiling = (not overlapping and dilation == (1, 1) and tuple(stride) == tuple(kernel)
+                  and all(o * s == n for o, s, n in zip(out_size, stride, xp.shape[2:])))
+        ctx.geometry = (a.shape, offsets, stride, pad, dilation, out_size, overlapping, tiling)
+        if return_indices:
+            return best, _flat_indices(winner, a.shape, kernel, stride, pad, dilation)
+        return best
+
+    @staticmethod
+    def backward(ctx, grad, *_indices_grad):
+        shape, offsets, stride, pad, dilation, out_size, overlapping, tiling = ctx.geometry
+        g = grad.array
+        dxp = (np.empty if tiling else np.zeros)(ctx.padded_shape, dtype=g.dtype)
+        chosen = np.empty(g.shape, dtype=bool)
+        routed = np.empty_like(g) if overlapping else None
+        for k, (i, j) in enumerate(offsets):
+            target = _window(dxp, i, j, out_size, stride, dilation)
+            np.equal(ctx.winner, k, out=chosen)
+            if overlapping:  # an input entry can win in several windows: add up
+                target += np.multiply(g, chosen, out=routed)
+            else:  # disjoint windows: each entry is written once at most
+                np.multiply(g, chosen, out=target)
+        if dxp.shape != shape:  # drop the padding (a copy; dxp itself stays unshared)
+            dxp = np.ascontiguousarray(dxp[:, :, pad[0]:pad[0] + shape[2],
+                                           pad[1]:pad[1] + shape[3]])
+        return (Tensor._make(dxp),) + (None,) * 6
 
 
 def _flat_indices(winner, shape, kernel, stride, pad, dilation):
-    """PyTorch's return_indices: each maximum's position as a flat index into H*W."""
+    """PyTorch's return_indices: each maximum's position as a flat index into H*W (-1 where
+    ``winner`` is -1: no input entry)."""
     oh, ow = winner.shape[2:]
     ki, kj = np.divmod(winner.astype(np.int64), kernel[1])
     rows = np.arange(oh).reshape(-1, 1) * stride[0] - pad[0] + ki * dilation[0]
     cols = np.arange(ow).reshape(1, -1) * stride[1] - pad[1] + kj * dilation[1]
-    return rows * shape[3] + cols
+    return np.where(winner < 0, -1, rows * shape[3] + cols)
 
 
-class AdaptiveMaxPool2d(_MaxPool):
+class AdaptiveMaxPool2d(Function):
     """out = max over each adaptive bin; dx = dout at the bin's (first) maximum"""
+
+    once_differentiable = True
 
     @staticmethod
     def forward(ctx, x, out_size):
@@ -155,6 +182,10 @@ class AdaptiveMaxPool2d(_MaxPool):
                 np.copyto(indices, rows * a.shape[3] + cols, where=better)
         ctx.indices, ctx.input_shape = indices, a.shape
         return best, indices
+
+    @staticmethod
+    def backward(ctx, grad, _indices_grad):
+        return _scatter_to_indices(grad.array, ctx.indices, ctx.input_shape), None
 
 
 class AvgPool2d(Function):
@@ -217,8 +248,10 @@ def _max_pool(op, spatial_dims, input, kernel_size, stride, padding, dilation, c
     x, restore = _as_4d(op, input, spatial_dims)
     geometry = _pool_geometry(op, input, x, spatial_dims, kernel_size, stride, padding,
                               dilation, ceil_mode)
-    out, indices = MaxPool2d.apply(x, *geometry)
-    return (restore(out), restore(indices)) if return_indices else restore(out)
+    if return_indices:
+        out, indices = MaxPool2d.apply(x, *geometry, True)
+        return restore(out), restore(indices)
+    return restore(MaxPool2d.apply(x, *geometry, False))
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
@@ -335,10 +368,13 @@ def _adaptive_max_pool(op, spatial_dims, input, output_size, return_indices):
     h, w = x.shape[2:]
     if h % out_size[0] == 0 and w % out_size[1] == 0:  # equal bins: a plain max pooling
         kernel = (h // out_size[0], w // out_size[1])
-        out, indices = MaxPool2d.apply(x, kernel, kernel, (0, 0), (1, 1), out_size)
+        pooled = MaxPool2d.apply(x, kernel, kernel, (0, 0), (1, 1), out_size, return_indices)
     else:
         out, indices = AdaptiveMaxPool2d.apply(x, out_size)
-    return (restore(out), restore(indices)) if return_indices else restore(out)
+        pooled = (out, indices) if return_indices else out
+    if return_indices:
+        return restore(pooled[0]), restore(pooled[1])
+    return restore(pooled)
 
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):

@@ -27,7 +27,8 @@ class Softmax(Function):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
-        exp = np.exp(_shifted(x.array, dim))
+        with np.errstate(invalid="ignore"):
+            exp = np.exp(_shifted(x.array, dim))
         y = exp / exp.sum(axis=_axis(exp, dim), keepdims=True)
         ctx.save_output(y)
         return y
@@ -59,16 +60,17 @@ def _axis(array, dim):
 
 def _shifted(array, dim):
     """``array`` minus its maximum along ``dim`` (an empty dimension stays empty). A slice that
-    is all -inf (or holds +inf) gives NaN, as in PyTorch, without a warning."""
-    with np.errstate(invalid="ignore"):
-        return array - np.max(array, axis=_axis(array, dim), keepdims=True, initial=-np.inf)
+    is all -inf (or holds +inf) gives NaN, as in PyTorch, without a warning (callers silence
+    invalid operations)."""
+    return array - np.max(array, axis=_axis(array, dim), keepdims=True, initial=-np.inf)
 
 
 def log_softmax_array(array, dim):
     """log_softmax on a NumPy array (shared with the fused cross-entropy)."""
-    shifted = _shifted(array, dim)
-    with np.errstate(divide="ignore"):  # an empty slice sums to 0
-        return shifted - np.log(np.exp(shifted).sum(axis=_axis(array, dim), keepdims=True))
+    with np.errstate(invalid="ignore", divide="ignore"):  # an empty slice sums to 0
+        shifted = _shifted(array, dim)
+        shifted -= np.log(np.exp(shifted).sum(axis=_axis(array, dim), keepdims=True))
+        return shifted
 
 
 def _prepare(op, x, dim, dtype):

@@ -9,7 +9,7 @@ With ``g`` the gradient (negated to maximize, plus ``weight_decay * p``):
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, _check_non_negative, _regularized_grad
+from .optimizer import Optimizer, _add_scaled_, _check_non_negative, _regularized_grad
 
 __all__ = ["SGD"]
 
@@ -44,4 +44,4 @@ class SGD(Optimizer):
                 dampening = float(group["dampening"])
                 buffer += direction if dampening == 0 else (1 - dampening) * direction
             direction = direction + momentum * buffer if group["nesterov"] else buffer
-        p -= float(group["lr"]) * direction
+        _add_scaled_(p, -float(group["lr"]), direction)

@@ -1,0 +1,332 @@
+"""The benchmark suite: retrograd against PyTorch (CPU, eager) and against a hand-written NumPy
+forward/backward of the same networks, in one run.
+
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python -m benchmarks [--threads 2] [--quick]
+
+A training step is forward, softmax cross-entropy, backward and a plain SGD update, in float32,
+with the same initial weights and batch for every contender. Each figure is the median of
+``--repeats`` timed steps after warm-up; the contenders take turns step by step, so that a
+change of load on the machine affects them alike, and the spread (interquartile range over
+median) says how noisy the run was. Every contender runs on the same number of threads
+(NumPy's BLAS pinned with threadpoolctl, PyTorch with ``set_num_threads``).
+
+Sections: the training steps of W1-W5 (time, examples/s, ratios, peak memory of a step, first
+loss as a check that all did the same work); W6, a 2048^3 float32 matrix product (the machine's
+limit); the engine's per-op overhead; scaling with batch size and sequence length; one MNIST
+epoch of LeNet-5 through the real training loop; and which performance targets are met.
+``--quick`` runs everything on tiny sizes (a smoke test, not a measurement).
+"""
+import argparse
+import os
+import platform
+import statistics
+import textwrap
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+import retrograd as rg
+from benchmarks import lenet_epoch, overhead
+from benchmarks.common import (bench_threads, blas_info, interleaved_times, load_torch,
+                               pin_blas_threads, spread)
+from benchmarks.contenders import NUMPY, PYTORCH, RETROGRAD, make_steps
+from benchmarks.memory import step_peak_bytes
+from benchmarks.workloads import WORKLOADS
+
+# (target on retrograd's time / PyTorch's, workloads)
+PYTORCH_TARGETS = [(1.0, ["W1"]), (1.5, ["W2", "W3", "W4", "W5"])]
+NUMPY_TARGET = 1.15    # framework overhead: retrograd's time / the NumPy reference's
+MEMORY_TARGET = 1.5    # retrograd's peak memory of a step / PyTorch's
+EPOCH_TARGET = 1.5     # the LeNet-5 MNIST epoch, retrograd's time / PyTorch's
+SCALING_TARGET = 1.2   # slowest / fastest time per example (or per time step) across sizes
+
+_BLAS_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How big and how long each section runs."""
+    repeats: int
+    warmup: int
+    batch: dict              # workload -> batch (None: the workload's own)
+    seq_len: dict            # recurrent workload -> sequence length (None: its own)
+    gemm: int
+    overhead_ops: int
+    epoch_batches: int       # None: the whole epoch
+    scaling_batches: tuple
+    scaling_lengths: tuple
+
+
+FULL = Sizes(repeats=20, warmup=3, batch={}, seq_len={}, gemm=2048, overhead_ops=999,
+             epoch_batches=None, scaling_batches=(32, 128, 512), scaling_lengths=(50, 100, 200))
+QUICK = Sizes(repeats=3, warmup=1, batch={"W1": 4, "W2": 4, "W3": 2, "W4": 2, "W5": 2},
+              seq_len={"W4": 5, "W5": 5}, gemm=64, overhead_ops=30, epoch_batches=2,
+              scaling_batches=(2, 4), scaling_lengths=(3, 6))
+
+
+# ---------------------------------------------------------------------------- measurements
+def time_steps(steps, sizes):
+    """{contender: (median seconds, spread)} with the contenders taking turns."""
+    times = interleaved_times(steps, sizes.repeats, sizes.warmup)
+    return {name: (statistics.median(t), spread(t)) for name, t in times.items()}
+
+
+def workload_rows(keys, sizes, torch, threads, memory):
+    rows = []
+    contenders = [RETROGRAD, NUMPY, PYTORCH]
+    for key in keys:
+        workload = WORKLOADS[key]
+        batch = sizes.batch.get(key) or workload.batch
+        seq_len = sizes.seq_len.get(key) or workload.steps or None
+        steps = make_steps(workload, contenders, torch, batch, seq_len)
+        first_loss = {name: step() for name, step in steps.items()}
+        timings = time_steps(steps, sizes)
+        for name in steps:
+            seconds, noise = timings[name]
+            peak = (step_peak_bytes(key, name, batch, seq_len, threads) if memory else None)
+            rows.append(dict(key=key, title=workload.title, batch=batch, seq_len=seq_len,
+                             contender=name, seconds=seconds, spread=noise, peak=peak,
+                             loss=first_loss[name]))
+    return rows
+
+
+def gemm_rows(size, sizes, torch):
+    """W6: one float32 size^3 matrix product per contender (retrograd's matmul included, to
+    show it adds nothing to NumPy's)."""
+    g = np.random.default_rng(0)
+    a, b = (g.standard_normal((size, size)).astype(np.float32) for _ in range(2))
+    products = {RETROGRAD: (lambda x=rg.from_numpy(a), y=rg.from_numpy(b): x @ y),
+                "numpy": lambda: a @ b}
+    if torch is not None:
+        products[PYTORCH] = lambda x=torch.from_numpy(a), y=torch.from_numpy(b): x @ y
+    repeats = max(3, sizes.repeats // 2)  # each product is long: fewer repeats suffice
+    times = interleaved_times(products, repeats, 1)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def scaling_rows(sizes, torch):
+    """Time per example at several batch sizes (W1, W2) and per time step at several sequence
+    lengths (W4): {(key, size): {contender: seconds per example or per time step}}."""
+    results = {}
+    contenders = [RETROGRAD, NUMPY, PYTORCH]
+    for key in ("W1", "W2"):
+        for batch in sizes.scaling_batches:
+            timings = time_steps(make_steps(WORKLOADS[key], contenders, torch, batch), sizes)
+            results[key, batch] = {name: t / batch for name, (t, _) in timings.items()}
+    for length in sizes.scaling_lengths:
+        workload = WORKLOADS["W4"]
+        steps = make_steps(workload, contenders, torch, sizes.batch.get("W4"), length)
+        results["W4", length] = {name: t / length for name, (t, _) in
+                                 time_steps(steps, sizes).items()}
+    return results
+
+
+def epoch_times(batches, torch):
+    """(retrograd seconds, PyTorch seconds or None, batches, data source) for one LeNet-5 epoch
+    through ``benchmarks.lenet_epoch``'s loops, on the same weights and batches."""
+    images, labels, source = lenet_epoch.training_images(None)
+    whole = -(-len(labels) // lenet_epoch.BATCH_SIZE)
+    count = min(batches or whole, whole)
+    rg.manual_seed(0)
+    model = lenet_epoch.lenet5()
+    initial = {name: t.numpy().copy() for name, t in model.state_dict().items()}
+    ours, _ = lenet_epoch.timed(lenet_epoch.retrograd_epoch, model,
+                                lenet_epoch.batches(images, labels, count))
+    if torch is None:
+        return ours, None, count, source
+    rival = lenet_epoch.torch_lenet5(torch)
+    rival.load_state_dict({name: torch.from_numpy(a) for name, a in initial.items()})
+    theirs, _ = lenet_epoch.timed(lenet_epoch.torch_epoch, torch, rival,
+                                  lenet_epoch.batches(images, labels, count))
+    return ours, theirs, count, source
+
+
+# ------------------------------------------------------------------------------- reporting
+def _over(value, other):
+    return None if value is None or not other else value / other
+
+
+def _rivals(rows, key):
+    """{contender: row} for one workload."""
+    return {r["contender"]: r for r in rows if r["key"] == key}
+
+
+def _retrograd_over(rows, key, field, contender):
+    rivals = _rivals(rows, key)
+    if RETROGRAD not in rivals or contender not in rivals:
+        return None
+    return _over(rivals[RETROGRAD][field], rivals[contender][field])
+
+
+def _fmt(value, spec, missing="-"):
+    return missing if value is None else format(value, spec)
+
+
+def print_header(threads, torch):
+    print(f"retrograd benchmark suite, {time.strftime('%Y-%m-%d %H:%M')}")
+    print(f"  machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+          f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"  Python {platform.python_version()}, NumPy {np.__version__}, "
+          f"PyTorch {torch.__version__ if torch is not None else 'not installed'}")
+    print(f"  NumPy BLAS: {blas_info()}; PyTorch threads: "
+          f"{torch.get_num_threads() if torch is not None else '-'} (asked for {threads})")
+    load, cpus = os.getloadavg()[0], os.cpu_count() or 1
+    if load + threads > cpus + 0.5:
+        print(f"  NOTE: the machine is busy (load {load:.1f} on {cpus} CPUs): the contenders' "
+              f"{threads} threads compete with other work, so times are inflated and noisy; "
+              "the ratios, measured taking turns, hold up better")
+    stray = [name for name in _BLAS_ENV if name in os.environ]
+    if stray:
+        print(f"  WARNING: {', '.join(stray)} set: NumPy's GEMM may run at half speed; rerun "
+              f"with env -u {' -u '.join(stray)}")
+
+
+def print_workloads(rows, sizes):
+    print(f"\nTraining step (forward, cross-entropy, backward, SGD), float32: median of "
+          f"{sizes.repeats} steps after {sizes.warmup} warm-up rounds, contenders taking turns")
+    print(f"{'workload':38s} {'contender':16s} {'ms/step':>9s} {'spread':>7s} {'examples/s':>11s}"
+          f" {'x PyTorch':>9s} {'x NumPy':>8s} {'peak MB':>8s} {'mem x PT':>8s} {'1st loss':>9s}")
+    for r in rows:
+        shape = f"batch {r['batch']}" + (f", T={r['seq_len']}" if r["seq_len"] else "")
+        label = f"{r['key']} {r['title']} ({shape})" if r["contender"] == RETROGRAD else ""
+        rivals = _rivals(rows, r["key"])
+        torch_row, numpy_row = rivals.get(PYTORCH, {}), rivals.get(NUMPY, {})
+        peak_mb = None if r["peak"] is None else r["peak"] / 2 ** 20
+        print(f"{label:38s} {r['contender']:16s} {r['seconds'] * 1e3:9.2f} "
+              f"{r['spread'] * 100:6.0f}% {r['batch'] / r['seconds']:11.0f} "
+              f"{_fmt(_over(r['seconds'], torch_row.get('seconds')), '9.2f'):>9s} "
+              f"{_fmt(_over(r['seconds'], numpy_row.get('seconds')), '8.2f'):>8s} "
+              f"{_fmt(peak_mb, '8.1f'):>8s} "
+              f"{_fmt(_over(r['peak'], torch_row.get('peak')), '8.2f'):>8s} {r['loss']:9.4f}")
+
+
+def print_gemm(size, times):
+    flops = 2 * size ** 3
+    print(f"\nW6 float32 GEMM {size}x{size} @ {size}x{size} (the machine's limit)")
+    for name, seconds in times.items():
+        print(f"  {name:16s} {seconds * 1e3:9.2f} ms   {flops / seconds / 1e9:7.1f} GFLOP/s")
+
+
+def print_overhead(results, n_ops):
+    print(f"\nPer-op overhead: chain of {n_ops} elementwise ops on 16 floats, forward + backward")
+    for name, seconds in results.items():
+        print(f"  {name:18s} {seconds / n_ops * 1e6:7.2f} us/op   "
+              f"retrograd / this = {results['retrograd'] / seconds:5.2f}x")
+
+
+def scaling_spreads(results):
+    """{(key, contender): slowest / fastest time per unit across sizes}."""
+    grouped = {}
+    for (key, _), per_contender in results.items():
+        for name, seconds in per_contender.items():
+            grouped.setdefault((key, name), []).append(seconds)
+    return {k: max(v) / min(v) for k, v in grouped.items()}
+
+
+def print_scaling(results):
+    print("\nScaling: time per example (W1, W2, by batch size) and per time step (W4, by "
+          "sequence length), in us")
+    for (key, size), per_contender in results.items():
+        unit = "T" if key == "W4" else "batch"
+        print(f"  {key} {unit}={size:<5d} " + "   ".join(
+            f"{name} {seconds * 1e6:9.1f}" for name, seconds in per_contender.items()))
+    spreads = scaling_spreads(results)
+    for key in dict.fromkeys(key for key, _ in spreads):
+        print(f"  {key} slowest / fastest: " + "   ".join(
+            f"{name} {ratio:.2f}" for (k, name), ratio in spreads.items() if k == key))
+
+
+def print_epoch(ours, theirs, count, source):
+    print(f"\nLeNet-5, one epoch of {count} batches of {lenet_epoch.BATCH_SIZE}, SGD with "
+          f"momentum, the real training loop; data: {textwrap.shorten(source, 60)}")
+    print(f"  retrograd {ours:8.2f} s")
+    if theirs is not None:
+        print(f"  pytorch   {theirs:8.2f} s   retrograd / pytorch = {ours / theirs:.2f}x")
+
+
+def target_checks(rows, scaling, epoch_ratio):
+    """[(target, measured, met)] for every target that this run measured."""
+    checks = []
+    keys = sorted({r["key"] for r in rows})
+    for key in keys:
+        ratio = _retrograd_over(rows, key, "seconds", NUMPY)
+        if ratio is not None:
+            checks.append((f"{key} time <= {NUMPY_TARGET}x NumPy reference", ratio,
+                           ratio <= NUMPY_TARGET))
+    for limit, targets in PYTORCH_TARGETS:
+        for key in targets:
+            ratio = _retrograd_over(rows, key, "seconds", PYTORCH)
+            if ratio is not None:
+                checks.append((f"{key} time <= {limit}x PyTorch", ratio, ratio <= limit))
+    if epoch_ratio is not None:
+        checks.append((f"MNIST epoch <= {EPOCH_TARGET}x PyTorch", epoch_ratio,
+                       epoch_ratio <= EPOCH_TARGET))
+    for key in keys:
+        ratio = _retrograd_over(rows, key, "peak", PYTORCH)
+        if ratio is not None:
+            checks.append((f"{key} peak memory <= {MEMORY_TARGET}x PyTorch", ratio,
+                           ratio <= MEMORY_TARGET))
+    for (key, name), ratio in (scaling or {}).items():
+        if name == RETROGRAD:
+            what = "time per time step, T" if key == "W4" else "time per example, batch"
+            checks.append((f"{key} {what} sizes within {SCALING_TARGET}x", ratio,
+                           ratio <= SCALING_TARGET))
+    return checks
+
+
+def print_targets(checks):
+    print("\nTargets")
+    for target, measured, met in checks:
+        print(f"  {'met   ' if met else 'MISSED'}  {target:48s} measured {measured:.2f}")
+
+
+# -------------------------------------------------------------------------------------- main
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads for every contender (default $BENCH_THREADS or 2)")
+    parser.add_argument("--repeats", type=int, default=None, help="timed steps per figure")
+    parser.add_argument("--workloads", default=",".join(WORKLOADS),
+                        help="comma-separated subset of " + ",".join(WORKLOADS))
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test")
+    for section in ("memory", "gemm", "overhead", "scaling", "epoch"):
+        parser.add_argument(f"--no-{section}", action="store_true", help=f"skip {section}")
+    args = parser.parse_args(argv)
+    sizes = QUICK if args.quick else FULL
+    if args.repeats:
+        sizes = Sizes(**{**sizes.__dict__, "repeats": args.repeats})
+    keys = [k.strip() for k in args.workloads.split(",") if k.strip()]
+    unknown = [k for k in keys if k not in WORKLOADS]
+    if unknown:
+        parser.error(f"unknown workloads {unknown}; choose from {list(WORKLOADS)}")
+
+    threads = bench_threads(args.threads)
+    pin_blas_threads(threads)
+    torch = load_torch(threads)
+    print_header(threads, torch)
+    rows = workload_rows(keys, sizes, torch, threads, memory=not args.no_memory)
+    print_workloads(rows, sizes)
+    if not args.no_gemm:
+        print_gemm(sizes.gemm, gemm_rows(sizes.gemm, sizes, torch))
+    if not args.no_overhead:
+        print_overhead(overhead.run(sizes.overhead_ops, 16, sizes.repeats, threads),
+                       sizes.overhead_ops)
+    scaling = None
+    if not args.no_scaling:
+        per_size = scaling_rows(sizes, torch)
+        print_scaling(per_size)
+        scaling = scaling_spreads(per_size)
+    epoch_ratio = None
+    if not args.no_epoch:
+        ours, theirs, count, source = epoch_times(sizes.epoch_batches, torch)
+        print_epoch(ours, theirs, count, source)
+        epoch_ratio = theirs and ours / theirs
+    checks = target_checks(rows, scaling, epoch_ratio)
+    print_targets(checks)
+    return rows, checks
+
+
+if __name__ == "__main__":
+    main()
