@@ -4,17 +4,20 @@ forward/backward of the same networks, in one run.
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python -m benchmarks [--threads 2] [--quick]
 
 A training step is forward, softmax cross-entropy, backward and a plain SGD update, in float32,
-with the same initial weights and batch for every contender. Each figure is the median of
-``--repeats`` timed steps after warm-up; the contenders take turns step by step, so that a
-change of load on the machine affects them alike, and the spread (interquartile range over
-median) says how noisy the run was. Every contender runs on the same number of threads
-(NumPy's BLAS pinned with threadpoolctl, PyTorch with ``set_num_threads``).
+with the same initial weights and batch for every contender. Each contender runs in a fresh
+process of its own (``benchmarks.isolated``: worker threads of different libraries in one
+process slow each other down), in rounds where the contenders take turns, so that a change of
+load on the machine affects them alike; each figure is the median of ``--repeats`` timed steps
+over the rounds, after warm-up, and the spread (interquartile range over median) says how noisy
+the run was. ``--in-process`` times them instead in this process, taking turns step by step.
+Every contender runs on the same number of threads (NumPy's BLAS pinned with threadpoolctl,
+PyTorch with ``set_num_threads``).
 
 Sections: the training steps of W1-W5 (time, examples/s, ratios, peak memory of a step, first
 loss as a check that all did the same work); W6, a 2048^3 float32 matrix product (the machine's
 limit); the engine's per-op overhead; scaling with batch size and sequence length; one MNIST
 epoch of LeNet-5 through the real training loop; and which performance targets are met.
-``--quick`` runs everything on tiny sizes (a smoke test, not a measurement).
+``--quick`` runs everything on tiny sizes, in this process (a smoke test, not a measurement).
 """
 import argparse
 import os
@@ -31,7 +34,7 @@ from benchmarks import lenet_epoch, overhead
 from benchmarks.common import (bench_threads, blas_info, interleaved_times, load_torch,
                                pin_blas_threads, spread)
 from benchmarks.contenders import NUMPY, PYTORCH, RETROGRAD, make_steps
-from benchmarks.memory import step_peak_bytes
+from benchmarks.isolated import step_peak_bytes, step_times
 from benchmarks.workloads import WORKLOADS
 
 # (target on retrograd's time / PyTorch's, workloads)
@@ -49,6 +52,8 @@ class Sizes:
     """How big and how long each section runs."""
     repeats: int
     warmup: int
+    rounds: int              # fresh processes per contender (``isolated``)
+    isolated: bool           # each contender in processes of its own, else in this one
     batch: dict              # workload -> batch (None: the workload's own)
     seq_len: dict            # recurrent workload -> sequence length (None: its own)
     gemm: int
@@ -58,32 +63,44 @@ class Sizes:
     scaling_lengths: tuple
 
 
-FULL = Sizes(repeats=20, warmup=3, batch={}, seq_len={}, gemm=2048, overhead_ops=999,
-             epoch_batches=None, scaling_batches=(32, 128, 512), scaling_lengths=(50, 100, 200))
-QUICK = Sizes(repeats=3, warmup=1, batch={"W1": 4, "W2": 4, "W3": 2, "W4": 2, "W5": 2},
-              seq_len={"W4": 5, "W5": 5}, gemm=64, overhead_ops=30, epoch_batches=2,
-              scaling_batches=(2, 4), scaling_lengths=(3, 6))
+FULL = Sizes(repeats=21, warmup=3, rounds=3, isolated=True, batch={}, seq_len={}, gemm=2048,
+             overhead_ops=999, epoch_batches=None, scaling_batches=(32, 128, 512),
+             scaling_lengths=(50, 100, 200))
+QUICK = Sizes(repeats=3, warmup=1, rounds=1, isolated=False,
+              batch={"W1": 4, "W2": 4, "W3": 2, "W4": 2, "W5": 2}, seq_len={"W4": 5, "W5": 5},
+              gemm=64, overhead_ops=30, epoch_batches=2, scaling_batches=(2, 4),
+              scaling_lengths=(3, 6))
 
 
 # ---------------------------------------------------------------------------- measurements
-def time_steps(steps, sizes):
-    """{contender: (median seconds, spread)} with the contenders taking turns."""
-    times = interleaved_times(steps, sizes.repeats, sizes.warmup)
-    return {name: (statistics.median(t), spread(t)) for name, t in times.items()}
+def time_steps(key, sizes, torch, threads, batch=None, seq_len=None):
+    """({contender: (median seconds, spread)}, {contender: first loss}) for one workload."""
+    contenders = [RETROGRAD, NUMPY] + ([PYTORCH] if torch is not None else [])
+    if sizes.isolated:
+        times, losses = {name: [] for name in contenders}, {}
+        for round_ in range(sizes.rounds):
+            turn = round_ % len(contenders)  # a different contender goes first each round
+            for name in contenders[turn:] + contenders[:turn]:
+                result = step_times(key, name, batch=batch, steps=seq_len, threads=threads,
+                                    repeats=-(-sizes.repeats // sizes.rounds),
+                                    warmup=sizes.warmup)
+                times[name] += result["times"]
+                losses[name] = result["loss"]
+    else:
+        steps = make_steps(WORKLOADS[key], contenders, torch, batch, seq_len)
+        losses = {name: step() for name, step in steps.items()}
+        times = interleaved_times(steps, sizes.repeats, sizes.warmup)
+    return {name: (statistics.median(t), spread(t)) for name, t in times.items()}, losses
 
 
 def workload_rows(keys, sizes, torch, threads, memory):
     rows = []
-    contenders = [RETROGRAD, NUMPY, PYTORCH]
     for key in keys:
         workload = WORKLOADS[key]
         batch = sizes.batch.get(key) or workload.batch
         seq_len = sizes.seq_len.get(key) or workload.steps or None
-        steps = make_steps(workload, contenders, torch, batch, seq_len)
-        first_loss = {name: step() for name, step in steps.items()}
-        timings = time_steps(steps, sizes)
-        for name in steps:
-            seconds, noise = timings[name]
+        timings, first_loss = time_steps(key, sizes, torch, threads, batch, seq_len)
+        for name, (seconds, noise) in timings.items():
             peak = (step_peak_bytes(key, name, batch, seq_len, threads) if memory else None)
             rows.append(dict(key=key, title=workload.title, batch=batch, seq_len=seq_len,
                              contender=name, seconds=seconds, spread=noise, peak=peak,
@@ -105,20 +122,17 @@ def gemm_rows(size, sizes, torch):
     return {name: statistics.median(t) for name, t in times.items()}
 
 
-def scaling_rows(sizes, torch):
+def scaling_rows(sizes, torch, threads):
     """Time per example at several batch sizes (W1, W2) and per time step at several sequence
     lengths (W4): {(key, size): {contender: seconds per example or per time step}}."""
     results = {}
-    contenders = [RETROGRAD, NUMPY, PYTORCH]
     for key in ("W1", "W2"):
         for batch in sizes.scaling_batches:
-            timings = time_steps(make_steps(WORKLOADS[key], contenders, torch, batch), sizes)
+            timings, _ = time_steps(key, sizes, torch, threads, batch)
             results[key, batch] = {name: t / batch for name, (t, _) in timings.items()}
     for length in sizes.scaling_lengths:
-        workload = WORKLOADS["W4"]
-        steps = make_steps(workload, contenders, torch, sizes.batch.get("W4"), length)
-        results["W4", length] = {name: t / length for name, (t, _) in
-                                 time_steps(steps, sizes).items()}
+        timings, _ = time_steps("W4", sizes, torch, threads, sizes.batch.get("W4"), length)
+        results["W4", length] = {name: t / length for name, (t, _) in timings.items()}
     return results
 
 
@@ -183,8 +197,10 @@ def print_header(threads, torch):
 
 
 def print_workloads(rows, sizes):
+    how = (f"each contender in {sizes.rounds} fresh processes, taking turns" if sizes.isolated
+           else "contenders taking turns step by step in one process")
     print(f"\nTraining step (forward, cross-entropy, backward, SGD), float32: median of "
-          f"{sizes.repeats} steps after {sizes.warmup} warm-up rounds, contenders taking turns")
+          f"{sizes.repeats} steps after {sizes.warmup} warm-up steps, {how}")
     print(f"{'workload':38s} {'contender':16s} {'ms/step':>9s} {'spread':>7s} {'examples/s':>11s}"
           f" {'x PyTorch':>9s} {'x NumPy':>8s} {'peak MB':>8s} {'mem x PT':>8s} {'1st loss':>9s}")
     for r in rows:
@@ -291,12 +307,16 @@ def main(argv=None):
     parser.add_argument("--workloads", default=",".join(WORKLOADS),
                         help="comma-separated subset of " + ",".join(WORKLOADS))
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test")
+    parser.add_argument("--in-process", action="store_true",
+                        help="time the contenders in this process, taking turns step by step")
     for section in ("memory", "gemm", "overhead", "scaling", "epoch"):
         parser.add_argument(f"--no-{section}", action="store_true", help=f"skip {section}")
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
     if args.repeats:
         sizes = Sizes(**{**sizes.__dict__, "repeats": args.repeats})
+    if args.in_process:
+        sizes = Sizes(**{**sizes.__dict__, "isolated": False})
     keys = [k.strip() for k in args.workloads.split(",") if k.strip()]
     unknown = [k for k in keys if k not in WORKLOADS]
     if unknown:
@@ -315,7 +335,7 @@ def main(argv=None):
                        sizes.overhead_ops)
     scaling = None
     if not args.no_scaling:
-        per_size = scaling_rows(sizes, torch)
+        per_size = scaling_rows(sizes, torch, threads)
         print_scaling(per_size)
         scaling = scaling_spreads(per_size)
     epoch_ratio = None

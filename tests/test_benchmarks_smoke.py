@@ -8,7 +8,7 @@ import pytest
 
 from benchmarks import lenet_epoch, suite
 from benchmarks.contenders import NUMPY, PYTORCH, RETROGRAD, make_steps
-from benchmarks.memory import step_peak_bytes
+from benchmarks.isolated import step_peak_bytes, step_times
 from benchmarks.workloads import WORKLOADS
 
 try:
@@ -60,6 +60,12 @@ def test_suite_runs_on_tiny_sizes(monkeypatch, capsys, restore_threads):
     assert {RETROGRAD, NUMPY} <= contenders
     assert all(r["seconds"] > 0 for r in rows)
     assert checks and all(isinstance(met, bool) for _, _, met in checks)
+
+
+def test_steps_are_timed_in_a_fresh_process():
+    result = step_times("W1", NUMPY, batch=4, threads=1, repeats=2, warmup=1)
+    assert len(result["times"]) == 2 and all(t > 0 for t in result["times"])
+    assert result["loss"] > 0
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc (Linux only)")
