@@ -467,6 +467,12 @@ SCALAR_OPERATORS = [
     ("numpy_float64_rsub", lambda x: np.float64(2.0) - x),
     ("numpy_float32_rtruediv", lambda x: np.float32(2.0) / x),
     ("numpy_int64_radd", lambda x: np.int64(3) + x),
+    # a Python number on the right: the *Constant ops (no tensor is made for the number)
+    ("add_float", lambda x: x + 0.25), ("add_int", lambda x: x + 3), ("sub_float", lambda x: x - 1.5),
+    ("sub_int", lambda x: x - 2), ("mul_float", lambda x: x * -0.75), ("mul_int", lambda x: x * 3),
+    ("truediv_float", lambda x: x / 0.3), ("truediv_int", lambda x: x / 7),
+    ("add_alpha", lambda x: rg.add(x, 2.0, alpha=3) if isinstance(x, rg.Tensor)
+     else torch.add(x, 2.0, alpha=3)),
 ]
 scalar_operator_cases = pytest.mark.parametrize("fn", [c[1] for c in SCALAR_OPERATORS],
                                                 ids=[c[0] for c in SCALAR_OPERATORS])
@@ -481,6 +487,30 @@ def test_reflected_operators_with_scalars_match_torch(fn):
 @scalar_operator_cases
 def test_reflected_operators_with_scalars_gradcheck(fn):
     check_grad(fn, sample("nonzero", (2, 3)))
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("op", [lambda x: x + 2, lambda x: 2.5 * x, lambda x: x - 0.1,
+                                lambda x: x / 3], ids=["add", "rmul", "sub", "truediv"])
+def test_python_numbers_keep_a_floating_tensors_dtype(op, dtype):
+    x = rg.tensor(np.array([0.5, -2.0], dtype=dtype), requires_grad=True)
+    y = op(x)
+    y.sum().backward()
+    assert y.dtype == dtype and x.grad.dtype == dtype
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.bool_])
+def test_python_floats_promote_integer_tensors_to_the_default_float(dtype):
+    x = rg.tensor(np.array([1, 0], dtype=dtype))
+    assert (x * 0.5).dtype == rg.float32 and (x + 1.5).dtype == rg.float32
+
+
+def test_constant_ops_differentiate_twice():
+    x = rg.tensor([1.0, -2.0], dtype=rg.float64, requires_grad=True)
+    (g,) = rg.autograd.grad(((x * 3.0) ** 2 / 2.0 + 1).sum(), x, create_graph=True)
+    (gg,) = rg.autograd.grad(g.sum(), x)
+    np.testing.assert_allclose(g.detach().numpy(), 9.0 * x.detach().numpy())
+    np.testing.assert_allclose(gg.numpy(), [9.0, 9.0])
 
 
 @requires_torch

@@ -92,7 +92,7 @@ class Function:
         if self._saved is None:
             self.saved_tensors  # raises the freed-graph error
         array, output_nr = self._output
-        if grad_mode.is_grad_enabled():
+        if grad_mode._state.enabled:
             return Tensor._make(array, self, output_nr)
         return Tensor._make(array)
 
@@ -133,18 +133,26 @@ class Function:
     def apply(cls, *args, **kwargs):
         # This runs for every op, so it is written for speed rather than brevity.
         node = cls.__new__(cls)
-        needs = [isinstance(a, Tensor) and a._requires_grad for a in args]
-        node.needs_input_grad = needs = tuple(needs)
+        if len(args) == 2:
+            a, b = args
+            needs = (isinstance(a, Tensor) and a._requires_grad,
+                     isinstance(b, Tensor) and b._requires_grad)
+        else:
+            needs = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
+        node.needs_input_grad = needs
         state = grad_mode._state
-        enabled = state.enabled
-        record = enabled and True in needs
-        # Forward never records: a user-defined forward may use tensor ops, which must not
-        # build a graph of their own.
-        state.enabled = False
-        try:
+        if state.enabled:
+            # Forward never records: a user-defined forward may use tensor ops, which must
+            # not build a graph of their own.
+            state.enabled = False
+            try:
+                raw = cls.forward(node, *args, **kwargs)
+            finally:
+                state.enabled = True
+            record = True in needs
+        else:
             raw = cls.forward(node, *args, **kwargs)
-        finally:
-            state.enabled = enabled
+            record = False
 
         if not record:
             if type(raw) is np.ndarray:

@@ -85,6 +85,44 @@ class Mul(Function):
                 grad * x if ctx.needs_input_grad[1] else None)
 
 
+class AddConstant(Function):
+    """d(x + c) = dx, for a Python number c (kept a number: no tensor is made for it)"""
+
+    @staticmethod
+    def forward(ctx, x, c):
+        return x.array + c
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+class MulConstant(Function):
+    """d(x * c) = c dx, for a Python number c"""
+
+    @staticmethod
+    def forward(ctx, x, c):
+        ctx.constant = c
+        return x.array * c
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.constant
+
+
+class DivConstant(Function):
+    """d(x / c) = dx / c, for a Python number c"""
+
+    @staticmethod
+    def forward(ctx, x, c):
+        ctx.constant = c
+        return x.array / c
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad / ctx.constant
+
+
 class Div(Function):
     """d(x / y) = dx / y - x dy / y^2"""
 
@@ -342,7 +380,8 @@ class TanhBackward(Function):
 
     @staticmethod
     def forward(ctx, grad, y):
-        ctx.save_for_backward(grad, y)
+        if True in ctx.needs_input_grad:  # else this is a plain backward pass (no create_graph)
+            ctx.save_for_backward(grad, y)
         y = y.array
         return grad.array * (1.0 - y * y)
 
@@ -372,7 +411,8 @@ class SigmoidBackward(Function):
 
     @staticmethod
     def forward(ctx, grad, y):
-        ctx.save_for_backward(grad, y)
+        if True in ctx.needs_input_grad:  # else this is a plain backward pass (no create_graph)
+            ctx.save_for_backward(grad, y)
         y = y.array
         return grad.array * y * (1.0 - y)
 
@@ -592,24 +632,41 @@ class Softplus(Function):
 
 
 # ------------------------------------------------------------------- functional interface
+# Python numbers that leave a floating tensor's dtype as it is (PyTorch's and NumPy's rules
+# agree there): such an operand skips type promotion and stays a number (the *Constant ops).
+_NUMBERS = (float, int)
+
+
 def add(x, y, alpha=1):
     if alpha != 1:
         y = mul(y, alpha)
+    if type(y) in _NUMBERS and isinstance(x, Tensor) and x.array.dtype.kind in "fc":
+        return AddConstant.apply(x, y)
+    if type(x) in _NUMBERS and isinstance(y, Tensor) and y.array.dtype.kind in "fc":
+        return AddConstant.apply(y, x)
     return Add.apply(*coerce(x, y))
 
 
 def sub(x, y, alpha=1):
     if alpha != 1:
         y = mul(y, alpha)
+    if type(y) in _NUMBERS and isinstance(x, Tensor) and x.array.dtype.kind in "fc":
+        return AddConstant.apply(x, -y)
     return Sub.apply(*coerce(x, y))
 
 
 def mul(x, y):
+    if type(y) in _NUMBERS and isinstance(x, Tensor) and x.array.dtype.kind in "fc":
+        return MulConstant.apply(x, y)
+    if type(x) in _NUMBERS and isinstance(y, Tensor) and y.array.dtype.kind in "fc":
+        return MulConstant.apply(y, x)
     return Mul.apply(*coerce(x, y))
 
 
 def div(x, y, rounding_mode=None):
     if rounding_mode is None:
+        if type(y) in _NUMBERS and isinstance(x, Tensor) and x.array.dtype.kind in "fc":
+            return DivConstant.apply(x, y)
         x, y = coerce(x, y)
         if x.dtype.kind not in "fc":  # true division of integers gives floats, as in PyTorch
             x, y = _floating(x), _floating(y)
