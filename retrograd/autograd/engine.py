@@ -104,12 +104,8 @@ def _roots(caller, tensors, grads, create_graph):
 
 
 def _count_dependencies(roots):
-    """Sets ``node._deps`` to the number of edges pointing at it, for every node reachable
-    from ``roots``; returns the nodes visited (their bookkeeping is cleared at the end)."""
-    visited = list(roots)
-    for node in visited:
-        node._deps = 0
-        node._grads = None
+    """{node: number of edges pointing at it} for every node reachable from ``roots``."""
+    deps = dict.fromkeys(roots, 0)
     stack = list(roots)
     while stack:
         node = stack.pop()
@@ -117,13 +113,12 @@ def _count_dependencies(roots):
             if edge is None or not edge[4]:
                 continue
             child = edge[0]
-            if child._deps is None:
-                child._deps = 0
-                child._grads = None
-                visited.append(child)
+            if child in deps:
+                deps[child] += 1
+            else:
+                deps[child] = 1
                 stack.append(child)
-            child._deps += 1
-    return visited
+    return deps
 
 
 # CPython up to 3.13 counts every reference exactly; later versions may leave some out.
@@ -150,8 +145,8 @@ def _run(roots, retain_graph, create_graph, capture, only_inputs):
     """The backward pass proper. ``capture`` (for ``autograd.grad``) receives the gradients of
     the tensors in ``only_inputs`` instead of accumulating into leaves' ``.grad``.
 
-    Per-pass bookkeeping lives on the nodes themselves: ``_deps`` (consumers still to run) and
-    ``_grads`` ({output_nr: gradient so far})."""
+    Per-pass bookkeeping: ``deps`` (each node's consumers still to run) and ``pending``
+    (each node's {output_nr: gradient so far}), dictionaries dropped at the end of the pass."""
     wanted = None if only_inputs is None else {_key_of(t) for t in only_inputs}
     leaf_grads = {}       # id(leaf) -> (leaf, grad so far)
     root_nodes = []
@@ -160,21 +155,19 @@ def _run(roots, retain_graph, create_graph, capture, only_inputs):
             _accumulate_leaf(leaf_grads, tensor, g)
         elif tensor.grad_fn not in root_nodes:
             root_nodes.append(tensor.grad_fn)
-    visited = _count_dependencies(root_nodes)
+    deps = _count_dependencies(root_nodes)
+    pending = {}
     for tensor, g in roots:
         if tensor.grad_fn is not None:
-            node = tensor.grad_fn
-            if node._grads is None:
-                node._grads = {}
-            _accumulate(node._grads, tensor._output_nr, g)
-    ready = [n for n in root_nodes if n._deps == 0]
+            _accumulate(pending.setdefault(tensor.grad_fn, {}), tensor._output_nr, g)
+    ready = [n for n in root_nodes if deps[n] == 0]
     state = grad_mode._state
     prev_mode = state.enabled
     state.enabled = create_graph
     try:
         while ready:
             node = ready.pop()
-            grads_by_output, node._grads = node._grads, None
+            grads_by_output = pending.pop(node, None)
             input_grads = ()
             if grads_by_output:  # else no gradient reached this node: nothing to propagate
                 if (node.num_outputs == 1 and capture is None and node._pre_hooks is None
@@ -195,26 +188,28 @@ def _run(roots, retain_graph, create_graph, capture, only_inputs):
                     input_grads = tuple(_not_differentiable_again(g, node) for g in input_grads)
             if not retain_graph:
                 node._saved = node._output = None  # Function.release, inlined (hot loop)
-            n_grads = len(input_grads)
-            for i, edge in enumerate(node._edges):
+            edges = node._edges
+            if len(input_grads) != len(edges):  # a backward may leave out trailing Nones
+                input_grads = (input_grads + (None,) * len(edges))[:len(edges)]
+            for edge, g in zip(edges, input_grads):
                 if edge is None:
                     continue
                 target, output_nr, shape, dtype, is_node = edge
-                g = input_grads[i] if i < n_grads else None
                 if g is not None:
-                    array = getattr(g, "array", None)
+                    array = g.array if type(g) is Tensor else None
                     if array is None or array.shape != shape or (
                             array.dtype is not dtype and array.dtype != dtype):
                         g = _fit(node, g, shape, dtype)
                 if is_node:
                     if g is not None:
-                        slot = target._grads
+                        slot = pending.get(target)
                         if slot is None:
-                            target._grads = {output_nr: g}
+                            pending[target] = {output_nr: g}
                         else:
                             _accumulate(slot, output_nr, g)
-                    target._deps -= 1
-                    if target._deps == 0:
+                    remaining = deps[target] - 1
+                    deps[target] = remaining
+                    if remaining == 0:
                         ready.append(target)
                 elif g is not None:
                     _accumulate_leaf(leaf_grads, target, g)
@@ -222,8 +217,6 @@ def _run(roots, retain_graph, create_graph, capture, only_inputs):
             input_grads = array = None
     finally:
         state.enabled = prev_mode
-        for node in visited:
-            node._deps = node._grads = None
     input_grads = grads_by_output = array = None  # the leaves' gradients are theirs alone
 
     for key in list(leaf_grads):

@@ -51,7 +51,6 @@ class Function:
     _pre_hooks = None  # {output_nr: [hook]} from Tensor.register_hook on an output
     _retained = None   # {output_nr: weakref to output} from Tensor.retain_grad
     _saved = _saved_versions = ()
-    _deps = _grads = None  # the engine's bookkeeping during a backward pass
     _edges = ()
 
     def save_for_backward(self, *tensors):
@@ -131,12 +130,17 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        # This runs for every op, so it is written for speed rather than brevity.
+        # This runs for every op, so it is written for speed rather than brevity: one and two
+        # arguments, the common cases, are unrolled.
         node = cls.__new__(cls)
-        if len(args) == 2:
+        arity = len(args)
+        if arity == 2:
             a, b = args
             needs = (isinstance(a, Tensor) and a._requires_grad,
                      isinstance(b, Tensor) and b._requires_grad)
+        elif arity == 1:
+            a = args[0]
+            needs = (isinstance(a, Tensor) and a._requires_grad,)
         else:
             needs = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
         node.needs_input_grad = needs
@@ -161,17 +165,12 @@ class Function:
                 return tuple(_wrap_output(r, None, i) for i, r in enumerate(raw))
             return _wrap_output(raw, None, 0)
 
-        edges = []
-        for a, need in zip(args, needs):
-            if need:
-                array = a.array
-                if a.grad_fn is not None:
-                    edges.append((a.grad_fn, a._output_nr, array.shape, array.dtype, True))
-                else:
-                    edges.append((a, 0, array.shape, array.dtype, False))
-            else:
-                edges.append(None)
-        node._edges = tuple(edges)
+        if arity == 2:
+            node._edges = (_edge(a) if needs[0] else None, _edge(b) if needs[1] else None)
+        elif arity == 1:
+            node._edges = (_edge(a),)
+        else:
+            node._edges = tuple([_edge(a) if need else None for a, need in zip(args, needs)])
         if type(raw) is tuple:
             node.num_outputs = len(raw)
             node.output_meta = tuple((_array_of(r).shape, _array_of(r).dtype) for r in raw)
@@ -180,6 +179,14 @@ class Function:
         if type(raw) is np.ndarray and raw.dtype.kind in "fc":
             return Tensor._make(raw, node, 0)
         return _wrap_output(raw, node, 0)
+
+
+def _edge(tensor):
+    """The edge to an argument that wants a gradient (see ``Function._edges``)."""
+    array = tensor.array
+    if tensor.grad_fn is not None:
+        return (tensor.grad_fn, tensor._output_nr, array.shape, array.dtype, True)
+    return (tensor, 0, array.shape, array.dtype, False)
 
 
 def _array_of(raw):

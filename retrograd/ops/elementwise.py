@@ -107,7 +107,7 @@ class MulConstant(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * ctx.constant
+        return MulConstant.apply(grad, ctx.constant)
 
 
 class DivConstant(Function):
@@ -120,7 +120,7 @@ class DivConstant(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad / ctx.constant
+        return DivConstant.apply(grad, ctx.constant)
 
 
 class Div(Function):
