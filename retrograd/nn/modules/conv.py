@@ -11,13 +11,9 @@ Padding other than zeros ('reflect', 'replicate', 'circular') is applied with ``
 convolution without padding. A transposed convolution's ``output_size`` argument picks, among
 the sizes its stride makes ambiguous, the one to produce (it sets ``output_padding``).
 """
-import math
-
 from ...ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
-from ...ops.creation import empty
 from ...ops.shape import pad
-from .. import init
-from ..parameter import Parameter
+from .linear import kaiming_uniform_reset, weight_and_bias
 from .module import Module
 
 __all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"]
@@ -76,20 +72,11 @@ class _ConvNd(Module):
             weight_shape = (in_channels, out_channels // groups) + self.kernel_size
         else:
             weight_shape = (out_channels, in_channels // groups) + self.kernel_size
-        self.weight = Parameter(empty(weight_shape, dtype=dtype, device=device))
-        if bias:
-            self.bias = Parameter(empty(out_channels, dtype=dtype, device=device))
-        else:
-            self.register_parameter("bias", None)
+        weight_and_bias(self, weight_shape, out_channels, bias, dtype, device)
         self.reset_parameters()
 
     def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            if fan_in:
-                bound = 1 / math.sqrt(fan_in)
-                init.uniform_(self.bias, -bound, bound)
+        kaiming_uniform_reset(self)
 
     def extra_repr(self):
         n = self._spatial_dims

@@ -16,6 +16,26 @@ from .module import Module
 __all__ = ["Identity", "Linear", "Bilinear"]
 
 
+def weight_and_bias(module, weight_shape, bias_size, bias, dtype, device):
+    """Registers ``module.weight`` and ``module.bias`` (``None`` when ``bias`` is false) as
+    uninitialized parameters; shared by the affine and convolution layers."""
+    module.weight = Parameter(empty(weight_shape, dtype=dtype, device=device))
+    if bias:
+        module.bias = Parameter(empty(bias_size, dtype=dtype, device=device))
+    else:
+        module.register_parameter("bias", None)
+
+
+def kaiming_uniform_reset(module):
+    """PyTorch's default for Linear and Conv layers: W ~ kaiming_uniform(a=sqrt(5)), which is
+    U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and b from the same uniform (zeros if fan_in is 0)."""
+    init.kaiming_uniform_(module.weight, a=math.sqrt(5))
+    if module.bias is not None:
+        fan_in, _ = init._calculate_fan_in_and_fan_out(module.weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        init.uniform_(module.bias, -bound, bound)
+
+
 class Identity(Module):
     """Returns its input; accepts (and ignores) any constructor arguments, so that it can stand
     in for another layer."""
@@ -35,19 +55,11 @@ class Linear(Module):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = Parameter(empty((out_features, in_features), dtype=dtype, device=device))
-        if bias:
-            self.bias = Parameter(empty(out_features, dtype=dtype, device=device))
-        else:
-            self.register_parameter("bias", None)
+        weight_and_bias(self, (out_features, in_features), out_features, bias, dtype, device)
         self.reset_parameters()
 
     def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        kaiming_uniform_reset(self)
 
     def forward(self, input):
         return F.linear(input, self.weight, self.bias)
@@ -68,12 +80,8 @@ class Bilinear(Module):
         self.in1_features = in1_features
         self.in2_features = in2_features
         self.out_features = out_features
-        self.weight = Parameter(empty((out_features, in1_features, in2_features), dtype=dtype,
-                                      device=device))
-        if bias:
-            self.bias = Parameter(empty(out_features, dtype=dtype, device=device))
-        else:
-            self.register_parameter("bias", None)
+        weight_and_bias(self, (out_features, in1_features, in2_features), out_features, bias,
+                        dtype, device)
         self.reset_parameters()
 
     def reset_parameters(self):
