@@ -9,25 +9,14 @@
 whose config.json names this application.
 """
 import argparse
+import functools
 import os
 
+from ..cli_common import (add_output_arguments, add_progress_arguments, add_setting,
+                          positive_int, print_files, print_next, probability, settings_of)
 from . import sentiment
 
 __all__ = ["register", "register_commands", "train", "evaluate", "predict_sentiment"]
-
-
-def _positive_int(text):
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
-    return value
-
-
-def _probability(text):
-    value = float(text)
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"expected a probability in [0, 1), got {text}")
-    return value
 
 
 def register(train_commands):
@@ -43,51 +32,36 @@ def register(train_commands):
 
 
 def add_training_arguments(parser, dataset):
-    d = sentiment.DEFAULTS
-    parser.add_argument("--epochs", type=_positive_int, default=d["epochs"],
-                        help="most epochs; early stopping may end sooner (default: %(default)s)")
-    parser.add_argument("--batch-size", type=_positive_int, default=d["batch_size"],
-                        help="texts per training step (default: %(default)s)")
-    parser.add_argument("--lr", type=float, default=d["lr"],
-                        help="Adam's learning rate (default: %(default)s)")
-    parser.add_argument("--embedding-dim", type=_positive_int, default=d["embedding_dim"],
-                        help="size of the word vectors (default: %(default)s)")
-    parser.add_argument("--hidden-size", type=_positive_int, default=d["hidden_size"],
-                        help="LSTM state size per direction (default: %(default)s)")
-    parser.add_argument("--dropout", type=_probability, default=d["dropout"],
-                        help="dropout before the last layer (default: %(default)s)")
-    parser.add_argument("--pooling", choices=["max", "last"], default=d["pooling"],
-                        help="max over time of the LSTM outputs, or the final states "
-                             "(default: %(default)s)")
-    parser.add_argument("--min-freq", type=_positive_int, default=d["min_freq"],
-                        help="rarer training tokens become <unk> (default: %(default)s)")
-    parser.add_argument("--lowercase", action=argparse.BooleanOptionalAction,
-                        default=d["lowercase"], help="lowercase the text (default: on)")
+    option = functools.partial(add_setting, parser, sentiment.DEFAULTS)
+    option("--epochs", positive_int,
+           "most epochs; early stopping may end sooner (default: %(default)s)")
+    option("--batch-size", positive_int, "texts per training step (default: %(default)s)")
+    option("--lr", float, "Adam's learning rate (default: %(default)s)")
+    option("--embedding-dim", positive_int, "size of the word vectors (default: %(default)s)")
+    option("--hidden-size", positive_int,
+           "LSTM state size per direction (default: %(default)s)")
+    option("--dropout", probability, "dropout before the last layer (default: %(default)s)")
+    option("--pooling", None, "max over time of the LSTM outputs, or the final states "
+                              "(default: %(default)s)", choices=["max", "last"])
+    option("--min-freq", positive_int,
+           "rarer training tokens become <unk> (default: %(default)s)")
+    option("--lowercase", None, "lowercase the text (default: on)",
+           action=argparse.BooleanOptionalAction)
     if dataset.startswith("sst"):
-        parser.add_argument("--phrases", action=argparse.BooleanOptionalAction,
-                            default=d["phrases"],
-                            help="train on every labelled phrase of the training trees, not "
-                                 "only on whole sentences (default: on)")
+        option("--phrases", None, "train on every labelled phrase of the training trees, not "
+                                  "only on whole sentences (default: on)",
+               action=argparse.BooleanOptionalAction)
     else:
-        parser.add_argument("--split-seed", type=int, default=d["split_seed"],
-                            help="seed of the 80/10/10 train/dev/test split "
-                                 "(default: %(default)s)")
-    parser.add_argument("--patience", type=_positive_int, default=d["patience"],
-                        help="stop after this many epochs without a better dev accuracy "
-                             "(default: %(default)s)")
-    parser.add_argument("--clip-grad-norm", type=float, default=d["clip_grad_norm"],
-                        help="largest gradient norm, 0 for none (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=d["seed"],
-                        help="seed of the initial weights, batch order and dropout "
-                             "(default: %(default)s)")
-    parser.add_argument("--out", default=None, help="run directory (default: runs/<dataset>)")
-    parser.add_argument("--data-dir", default=None,
-                        help="folder holding the corpus (default: $RETROGRAD_DATA, else "
-                             "~/.cache/retrograd)")
-    parser.add_argument("--resume", action="store_true",
-                        help="continue the run in --out from its last.ckpt")
-    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
-                        help="progress bar during each epoch (default: on)")
+        option("--split-seed", int,
+               "seed of the 80/10/10 train/dev/test split (default: %(default)s)")
+    option("--patience", positive_int, "stop after this many epochs without a better dev "
+                                       "accuracy (default: %(default)s)")
+    option("--clip-grad-norm", float,
+           "largest gradient norm, 0 for none (default: %(default)s)")
+    option("--seed", int,
+           "seed of the initial weights, batch order and dropout (default: %(default)s)")
+    add_output_arguments(parser, "the corpus", out_help="run directory (default: runs/<dataset>)")
+    add_progress_arguments(parser, progress_help="progress bar during each epoch (default: on)")
 
 
 def register_commands(commands):
@@ -102,20 +76,19 @@ def register_commands(commands):
 
 def train(args):
     """``retrograd train <dataset>``: trains, then reports the test accuracy and the files."""
-    settings = {name: getattr(args, name) for name in sentiment.DEFAULTS if hasattr(args, name)}
     out = args.out or os.path.join("runs", args.dataset)
     config = sentiment.train(args.dataset, out=out, data_dir=args.data_dir, resume=args.resume,
                              progress=args.progress,
-                             command=getattr(args, "command_line", None), **settings)
+                             command=getattr(args, "command_line", None),
+                             **settings_of(args, sentiment.DEFAULTS))
     results = config["results"]
     print(f"\ntest accuracy {results['test_accuracy']:.2%} ({config['split']['test']} "
           f"sentences; best epoch {results['best_epoch']} of {results['epochs_trained']}, dev "
           f"{results['val_accuracy']:.2%}); {results['wall_time_s']:.1f} s in all")
-    print(f"files in {out}/: config.json, vocab.json, best.ckpt, last.ckpt, history.json, "
-          "history.csv" + (", curves.png" if os.path.exists(os.path.join(out, "curves.png"))
-                           else ""))
-    print(f'next: retrograd evaluate {out}   |   retrograd predict-sentiment {out} "a '
-          'gripping, funny film"')
+    print_files(out, ["config.json", "vocab.json", "best.ckpt", "last.ckpt", "history.json",
+                      "history.csv"], optional=["curves.png"])
+    print_next(f"retrograd evaluate {out}",
+               f'retrograd predict-sentiment {out} "a gripping, funny film"')
     return 0
 
 

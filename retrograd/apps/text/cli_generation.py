@@ -9,79 +9,47 @@ the main command line calls ``evaluate`` for run directories whose config.json n
 application.
 """
 import argparse
+import functools
 import os
 import sys
 
 import retrograd as rg
 
+from ..cli_common import (add_output_arguments, add_progress_arguments, add_setting,
+                          positive_float, positive_int, print_files, print_next, probability,
+                          settings_of)
 from . import generation
 
 __all__ = ["register", "register_commands", "train", "generate", "evaluate"]
 
 
-def positive_int(text):
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
-    return value
-
-
-def probability(text):
-    value = float(text)
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"expected a probability in [0, 1), got {text}")
-    return value
-
-
-def positive_float(text):
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
-    return value
-
-
 def register(train_commands):
     """Adds ``retrograd train shakespeare`` to ``train_commands`` (the sub-parsers of
     ``train``)."""
-    d = generation.DEFAULTS
     parser = train_commands.add_parser(
         "shakespeare", help="character-level LSTM language model on Tiny Shakespeare",
         description="Train a character-level LSTM language model on Tiny Shakespeare "
                     "(1.1M characters, the last 10%% held out) with truncated "
                     "backpropagation through time.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--hidden-size", type=positive_int, default=d["hidden_size"],
-                        help="LSTM state size")
-    parser.add_argument("--layers", dest="num_layers", type=positive_int,
-                        default=d["num_layers"], help="stacked LSTM layers")
-    parser.add_argument("--embedding-dim", type=positive_int, default=d["embedding_dim"],
-                        help="size of the character vectors")
-    parser.add_argument("--dropout", type=probability, default=d["dropout"],
-                        help="dropout between the LSTM layers and before the output layer")
-    parser.add_argument("--seq-len", type=positive_int, default=d["seq_len"],
-                        help="characters per chunk: how far back gradients flow")
-    parser.add_argument("--batch-size", type=positive_int, default=d["batch_size"],
-                        help="parallel streams of text")
-    parser.add_argument("--epochs", type=positive_int, default=d["epochs"],
-                        help="most passes over the training text")
-    parser.add_argument("--max-minutes", type=positive_float, default=d["max_minutes"],
-                        help="stop training after this much wall time (then validate once "
-                             "more)")
-    parser.add_argument("--eval-every", type=int, default=d["eval_every"],
-                        help="validate every this many steps (0: at the end of each epoch)")
-    parser.add_argument("--lr", type=positive_float, default=d["lr"],
-                        help="Adam's learning rate")
-    parser.add_argument("--clip-grad-norm", type=positive_float, default=d["clip_grad_norm"],
-                        help="largest gradient norm")
-    parser.add_argument("--seed", type=int, default=d["seed"],
-                        help="seed of the initial weights and dropout")
-    parser.add_argument("--out", default=os.path.join("runs", "shakespeare"),
-                        help="run directory")
-    parser.add_argument("--data-dir", default=None,
-                        help="folder holding tinyshakespeare/input.txt (default: "
-                             "$RETROGRAD_DATA, else ~/.cache/retrograd)")
-    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
-                        help="progress bar during each epoch")
+    option = functools.partial(add_setting, parser, generation.DEFAULTS)
+    option("--hidden-size", positive_int, "LSTM state size")
+    option("--layers", positive_int, "stacked LSTM layers", dest="num_layers")
+    option("--embedding-dim", positive_int, "size of the character vectors")
+    option("--dropout", probability,
+           "dropout between the LSTM layers and before the output layer")
+    option("--seq-len", positive_int, "characters per chunk: how far back gradients flow")
+    option("--batch-size", positive_int, "parallel streams of text")
+    option("--epochs", positive_int, "most passes over the training text")
+    option("--max-minutes", positive_float,
+           "stop training after this much wall time (then validate once more)")
+    option("--eval-every", int, "validate every this many steps (0: at the end of each epoch)")
+    option("--lr", positive_float, "Adam's learning rate")
+    option("--clip-grad-norm", positive_float, "largest gradient norm")
+    option("--seed", int, "seed of the initial weights and dropout")
+    add_output_arguments(parser, "tinyshakespeare/input.txt",
+                         out=os.path.join("runs", "shakespeare"))
+    add_progress_arguments(parser, resume=False)
     parser.set_defaults(run=train, dataset="shakespeare")
 
 
@@ -107,18 +75,16 @@ def register_commands(commands):
 
 def train(args):
     """``retrograd train shakespeare``: trains, then reports the validation loss and files."""
-    settings = {name: getattr(args, name) for name in generation.DEFAULTS if hasattr(args, name)}
     config = generation.train(args.out, data_dir=args.data_dir, progress=args.progress,
-                              command=getattr(args, "command_line", None), **settings)
+                              command=getattr(args, "command_line", None),
+                              **settings_of(args, generation.DEFAULTS))
     results = config["results"]
     print(f"\nbest validation loss {results['val_loss']:.4f} nats/char = "
           f"{results['val_bpc']:.4f} bits/char (step {results['best_step']} of "
           f"{results['steps']}); {results['wall_time_s'] / 60:.1f} min in all")
-    print(f"files in {args.out}/: config.json, vocab.json, best.ckpt, history.json, "
-          "history.csv" + (", curves.png" if os.path.exists(os.path.join(args.out,
-                                                                          "curves.png"))
-                           else ""))
-    print(f'next: retrograd generate {args.out} --prompt "ROMEO:" --length 500')
+    print_files(args.out, ["config.json", "vocab.json", "best.ckpt", "history.json",
+                           "history.csv"], optional=["curves.png"])
+    print_next(f'retrograd generate {args.out} --prompt "ROMEO:" --length 500')
     return 0
 
 

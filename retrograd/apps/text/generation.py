@@ -37,6 +37,7 @@ import numpy as np
 import retrograd as rg
 import retrograd.nn as nn
 import retrograd.nn.functional as F
+from retrograd.apps import load_best_model
 from retrograd.text import Vocab
 from retrograd.train import write_history
 
@@ -276,12 +277,8 @@ def read_config(run_dir):
 def load_run(run_dir):
     """``(config, model, vocab)`` of the run in ``run_dir``: its best model, in eval mode."""
     config = read_config(run_dir)
-    checkpoint = os.path.join(run_dir, "best.ckpt")
-    if not os.path.isfile(checkpoint):
-        raise FileNotFoundError(f"{checkpoint} not found: the run has not been evaluated yet")
-    model = CharLM(**config["model"])
-    model.load_state_dict(rg.load(checkpoint))
-    model.eval()
+    model = load_best_model(run_dir, lambda: CharLM(**config["model"]),
+                            "the run has not been evaluated yet")
     return config, model, Vocab.load(os.path.join(run_dir, config["vocab"]))
 
 

@@ -37,7 +37,7 @@ import numpy as np
 import retrograd as rg
 import retrograd.nn as nn
 import retrograd.nn.functional as F
-from retrograd.apps import data_root
+from retrograd.apps import data_root, load_best_model
 from retrograd.data import DataLoader
 from retrograd.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from retrograd.text import (BucketBatchSampler, PadCollate, Vocab, WordTokenizer, pad_batch,
@@ -263,13 +263,8 @@ def load_run(run_dir):
     """``(config, model, vocab, tokenizer)`` of the run in ``run_dir``: its best model, in eval
     mode, with the vocabulary and tokenizer it was trained with."""
     config = read_config(run_dir)
-    checkpoint = os.path.join(run_dir, "best.ckpt")
-    if not os.path.isfile(checkpoint):
-        raise FileNotFoundError(f"{checkpoint} not found: the run has not finished an epoch")
+    model = load_best_model(run_dir, lambda: SentimentClassifier(**config["model"]))
     vocab = Vocab.load(os.path.join(run_dir, config["vocab"]))
-    model = SentimentClassifier(**config["model"])
-    model.load_state_dict(rg.load(checkpoint))
-    model.eval()
     return config, model, vocab, tokenizer_from_config(config["tokenizer"])
 
 

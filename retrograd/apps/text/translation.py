@@ -36,6 +36,7 @@ import numpy as np
 
 import retrograd as rg
 import retrograd.nn.functional as F
+from retrograd.apps import load_best_model
 from retrograd.data import DataLoader
 from retrograd.text import (BucketBatchSampler, Vocab, WordTokenizer, pad_batch,
                             tokenizer_from_config)
@@ -261,12 +262,7 @@ def load_run(run_dir):
     """``(config, model, source tokenizer, (source vocab, target vocab))`` of the run in
     ``run_dir``: its best model, in eval mode."""
     config = read_config(run_dir)
-    checkpoint = os.path.join(run_dir, "best.ckpt")
-    if not os.path.isfile(checkpoint):
-        raise FileNotFoundError(f"{checkpoint} not found: the run has not finished an epoch")
-    model = Seq2Seq(**config["model"])
-    model.load_state_dict(rg.load(checkpoint))
-    model.eval()
+    model = load_best_model(run_dir, lambda: Seq2Seq(**config["model"]))
     vocabs = tuple(Vocab.load(os.path.join(run_dir, name)) for name in config["vocabs"])
     return config, model, tokenizer_from_config(config["tokenizers"][0]), vocabs
 

@@ -15,6 +15,7 @@ import numpy as np
 
 import retrograd as rg
 
+from ..cli_common import add_output_arguments, add_progress_arguments, print_files, print_next
 from . import experiment, plots
 from .analysis import (format_confusion, format_report, predict_probabilities, saliency)
 from .datasets import DATASETS
@@ -58,21 +59,15 @@ def add_training_arguments(parser, source):
     parser.add_argument("--scheduler", choices=["none", "onecycle", "cosine", "step"],
                         default="none")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default=None,
-                        help="run directory (default: runs/<dataset>-<model>)")
-    parser.add_argument("--data-dir", default=None,
-                        help="folder holding <dataset>/ (default: $RETROGRAD_DATA, else "
-                             "~/.cache/retrograd)")
+    add_output_arguments(parser, "<dataset>/",
+                         out_help="run directory (default: runs/<dataset>-<model>)")
     parser.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
                         help="random rotations and shifts of training images (default: on "
                              "for cnn)")
     parser.add_argument("--val-size", type=_validation_size, default=source.validation_size,
                         help="last training images held out for validation: a count or a "
                              "fraction")
-    parser.add_argument("--resume", action="store_true",
-                        help="continue the run in --out from its last.ckpt")
-    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
-                        help="progress bar during each epoch")
+    add_progress_arguments(parser)
 
 
 def train(args):
@@ -92,14 +87,14 @@ def print_summary(config, out):
     print(f"\ntest accuracy {results['test_accuracy']:.2%} ({config['split']['test']} images; "
           f"best epoch {results['best_epoch']} of {results['epochs_trained']}, validation "
           f"{results['val_accuracy']:.2%}); {results['wall_time_s']:.1f} s in all")
-    print(f"files in {out}/: config.json, best.ckpt, last.ckpt, history.json, history.csv")
+    print_files(out, ["config.json", "best.ckpt", "last.ckpt", "history.json", "history.csv"])
     for name, what in _FIGURES.items():
         if os.path.exists(os.path.join(out, name)):
             print(f"  {os.path.join(out, name):<40} {what}")
     if not plots.available():
         print("  (no figures: pip install 'retrograd[vision]' for matplotlib)")
-    print(f"next: retrograd evaluate {out}   |   retrograd predict {out} image.png   |   "
-          f"retrograd explain {out} image.png")
+    print_next(f"retrograd evaluate {out}", f"retrograd predict {out} image.png",
+               f"retrograd explain {out} image.png")
 
 
 def evaluate(args):

@@ -25,6 +25,7 @@ from retrograd.data import DataLoader, TensorDataset
 from retrograd.optim import lr_scheduler
 from retrograd.train import accuracy, fit
 
+from .. import load_best_model
 from . import plots
 from .analysis import confusion_matrix, predict_probabilities
 from .datasets import DATASETS
@@ -185,13 +186,8 @@ def read_config(run_dir):
 def load_run(run_dir):
     """The configuration of the run in ``run_dir`` and its best model, in eval mode."""
     config = read_config(run_dir)
-    checkpoint = os.path.join(run_dir, "best.ckpt")
-    if not os.path.isfile(checkpoint):
-        raise FileNotFoundError(f"{checkpoint} not found: the run has not finished an epoch")
-    model = build_model(config["model"], len(config["classes"]), config["augment"])
-    model.load_state_dict(rg.load(checkpoint))
-    model.eval()
-    return config, model
+    return config, load_best_model(run_dir, lambda: build_model(
+        config["model"], len(config["classes"]), config["augment"]))
 
 
 def load_test_set(config, data_dir=None):
