@@ -203,8 +203,8 @@ class _Cell:
         return []
 
     def input_gate_grads(self, gate_grads, gates, state_grads):
-        """Gradients of the gates' input part ``x W_ih^T + b_ih``, for all rows (those of the
-        hidden part ``h W_hh^T + b_hh`` are ``gate_grads``)."""
+        """Gradients of the gates' input part ``x W_ih^T + b_ih``, for all rows, given those of
+        the hidden part ``h W_hh^T + b_hh``, ``gate_grads``, which it may overwrite."""
         return gate_grads
 
 
@@ -319,9 +319,9 @@ class _GRUCell(_Cell):
         return np.multiply(dh * (1 - z), 1 - n * n, out=out)
 
     def input_gate_grads(self, gate_grads, gates, state_grads):
-        input_grads = gate_grads.copy()  # r and z are shared; n's input part skips r
-        self._dn(state_grads[0], gates[:, 1], gates[:, 2], out=input_grads[:, 2])
-        return input_grads
+        # r and z are shared by both parts; n's input part skips r
+        self._dn(state_grads[0], gates[:, 1], gates[:, 2], out=gate_grads[:, 2])
+        return gate_grads
 
 
 # -------------------------------------------------------------------------- the fused node
@@ -398,10 +398,15 @@ class FusedRecurrence(Function):
             for buffer, grad in zip(grads, prev_grads):
                 schedule.add_to_prev(buffer, step, grad)
 
-        input_gate_grads = cell.input_gate_grads(
-            gate_grads, gate_blocks, [g[batch:] for g in grads]).reshape(flat_gate_grads.shape)
         needs = ctx.needs_input_grad
         dx = dh0 = dc0 = dw_ih = dw_hh = db_ih = db_hh = None
+        if needs[7]:
+            dw_hh = _tensor(np.matmul(flat_gate_grads.T, schedule.gather_prev(states[0], reverse)))
+        if needs[9]:
+            db_hh = _tensor(flat_gate_grads.sum(0))
+        # The hidden part's gradients are used up: the input part's may take their place.
+        input_gate_grads = cell.input_gate_grads(
+            gate_grads, gate_blocks, [g[batch:] for g in grads]).reshape(flat_gate_grads.shape)
         if needs[3]:
             dx = _tensor(np.matmul(input_gate_grads, w_ih).reshape(x.shape))
         if needs[4]:
@@ -410,12 +415,8 @@ class FusedRecurrence(Function):
             dc0 = _tensor(grads[1][:batch])
         if needs[6]:
             dw_ih = _tensor(np.matmul(input_gate_grads.T, x.reshape(rows, x.shape[-1])))
-        if needs[7]:
-            dw_hh = _tensor(np.matmul(flat_gate_grads.T, schedule.gather_prev(states[0], reverse)))
         if needs[8]:
             db_ih = _tensor(input_gate_grads.sum(0))
-        if needs[9]:
-            db_hh = _tensor(flat_gate_grads.sum(0))
         return None, None, None, dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh
 
 
