@@ -2,22 +2,30 @@
 retrograd and with PyTorch on the same initial weights and the same batches, in one run.
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python -m benchmarks.lenet_epoch [--batches N]
+        [--threads T] [--rounds R]
 
 The training images come from ``$RETROGRAD_DATA/mnist`` (or ``--data-dir``); without them the
 benchmark uses random images of MNIST's size and says so: the time per epoch is the same, only
 the losses mean nothing. Both frameworks' final losses are printed, as a check that they did
-the same work. PyTorch runs on ``$BENCH_THREADS`` threads (default 2), NumPy's BLAS on its own
-default (``OPENBLAS_NUM_THREADS``); on a busy machine, spinning BLAS threads can slow either by
-orders of magnitude, so compare on an idle one.
+the same work. Each epoch runs in a fresh process holding one framework only (worker threads
+of two libraries in one process slow each other down, see ``benchmarks/isolated.py``), on
+``--threads`` threads (default ``$BENCH_THREADS`` or 2): retrograd through
+``rg.set_num_threads`` (NumPy's BLAS and the optional numba kernels), PyTorch through
+``torch.set_num_threads``. ``--rounds`` epochs each, taking turns; the ratio is of the medians.
 """
 import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
 import time
 
 import numpy as np
 
 import retrograd as rg
 import retrograd.nn.functional as F
-from benchmarks.common import blas_info, load_torch
+from benchmarks.common import bench_threads, blas_info, load_torch
 from retrograd.apps.vision.datasets import MNIST
 from retrograd.apps.vision.models import lenet5
 
@@ -85,37 +93,92 @@ def timed(fn, *args):
     return time.perf_counter() - start, result
 
 
+FRAMEWORKS = ("retrograd", "pytorch")
+
+
+def epoch_here(framework, limit=None, threads=None, data_dir=None):
+    """{"seconds", "loss", "batches", "source"} of one epoch with ``framework`` in this process
+    (the same initial weights, retrograd's with seed 0, and batches for both)."""
+    threads = bench_threads(threads)
+    images, labels, source = training_images(data_dir)
+    whole_epoch = -(-len(labels) // BATCH_SIZE)
+    count = min(limit or whole_epoch, whole_epoch)
+    rg.manual_seed(0)
+    model = lenet5()
+    data = batches(images, labels, count)
+    if framework == "retrograd":
+        rg.set_num_threads(threads)
+        seconds, loss = timed(retrograd_epoch, model, data)
+    else:
+        torch = load_torch(threads)
+        rival = torch_lenet5(torch)
+        rival.load_state_dict({name: torch.from_numpy(t.numpy().copy())
+                               for name, t in model.state_dict().items()})
+        seconds, loss = timed(torch_epoch, torch, rival, data)
+    return {"seconds": seconds, "loss": loss, "batches": count, "source": source}
+
+
+def epoch_in_fresh_process(framework, limit=None, threads=None, data_dir=None):
+    """``epoch_here`` run by a new Python process."""
+    command = [sys.executable, "-m", "benchmarks.lenet_epoch", "--only", framework]
+    for flag, value in (("--batches", limit), ("--threads", threads), ("--data-dir", data_dir)):
+        if value is not None:
+            command += [flag, str(value)]
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    done = subprocess.run(command, capture_output=True, text=True, cwd=root)
+    if done.returncode != 0:
+        raise RuntimeError(f"LeNet-5 epoch with {framework} failed:\n{done.stderr}")
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def compare(limit=None, threads=None, data_dir=None, rounds=1, torch_installed=True,
+            fresh_processes=True):
+    """{framework: [results of ``epoch_here``, one per round]}, the frameworks taking turns
+    (PyTorch left out where it is not installed), each epoch in a fresh process unless
+    ``fresh_processes`` is false (a smoke test's in-process run)."""
+    frameworks = FRAMEWORKS if torch_installed else FRAMEWORKS[:1]
+    run = epoch_in_fresh_process if fresh_processes else epoch_here
+    results = {name: [] for name in frameworks}
+    for _ in range(rounds):
+        for name in frameworks:
+            results[name].append(run(name, limit, threads, data_dir))
+    return results
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batches", type=int, default=None,
                         help="stop the epoch after this many batches (default: all 469)")
     parser.add_argument("--data-dir", default=None, help="folder holding mnist/")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads for both frameworks (default $BENCH_THREADS or 2)")
+    parser.add_argument("--rounds", type=int, default=1, help="epochs per framework")
+    parser.add_argument("--only", choices=FRAMEWORKS, default=None,
+                        help="time one framework in this process and print JSON")
     args = parser.parse_args(argv)
-    images, labels, source = training_images(args.data_dir)
-    whole_epoch = -(-len(labels) // BATCH_SIZE)
-    limit = count = min(args.batches or whole_epoch, whole_epoch)
-    print(f"LeNet-5, one epoch of {count} batches of {BATCH_SIZE} from the {source}; "
-          f"SGD lr {LR} momentum {MOMENTUM}")
+    if args.only:
+        print(json.dumps(epoch_here(args.only, args.batches, args.threads, args.data_dir)))
+        return None
+    torch_installed = load_torch() is not None
+    rg.set_num_threads(bench_threads(args.threads))  # so that blas_info shows the epochs' count
+    results = compare(args.batches, args.threads, args.data_dir, args.rounds, torch_installed)
+    first = results["retrograd"][0]
+    print(f"LeNet-5, one epoch of {first['batches']} batches of {BATCH_SIZE} from the "
+          f"{first['source']}; SGD lr {LR} momentum {MOMENTUM}; {bench_threads(args.threads)} "
+          f"threads each, every epoch in a fresh process")
     print(f"NumPy BLAS: {blas_info()}")
-
-    rg.manual_seed(0)
-    model = lenet5()
-    initial = {name: t.numpy().copy() for name, t in model.state_dict().items()}
-    seconds, loss = timed(retrograd_epoch, model, batches(images, labels, limit))
-    print(f"retrograd  {seconds:8.2f} s   ({count * BATCH_SIZE / seconds:7.0f} images/s)  "
-          f"last batch loss {loss:.4f}")
-
-    torch = load_torch()
-    if torch is None:
+    medians = {}
+    for name, runs in results.items():
+        medians[name] = statistics.median(r["seconds"] for r in runs)
+        times = ", ".join(f"{r['seconds']:.2f}" for r in runs)
+        images_per_second = first["batches"] * BATCH_SIZE / medians[name]
+        print(f"{name:10s} {medians[name]:8.2f} s median   ({images_per_second:7.0f} images/s; "
+              f"epochs: {times} s)  last batch loss {runs[-1]['loss']:.4f}")
+    if "pytorch" not in medians:
         print("pytorch    not installed: pip install -e '.[oracle]' to compare")
-        return
-    rival = torch_lenet5(torch)
-    rival.load_state_dict({name: torch.from_numpy(a) for name, a in initial.items()})
-    rival_seconds, rival_loss = timed(torch_epoch, torch, rival,
-                                      batches(images, labels, limit))
-    print(f"pytorch    {rival_seconds:8.2f} s   ({count * BATCH_SIZE / rival_seconds:7.0f} "
-          f"images/s)  last batch loss {rival_loss:.4f}  ({torch.get_num_threads()} threads)")
-    print(f"ratio      {seconds / rival_seconds:8.2f} x PyTorch's time")
+        return medians
+    print(f"ratio      {medians['retrograd'] / medians['pytorch']:8.2f} x PyTorch's time")
+    return medians
 
 
 if __name__ == "__main__":

@@ -136,24 +136,15 @@ def scaling_rows(sizes, torch, threads):
     return results
 
 
-def epoch_times(batches, torch):
+def epoch_times(sizes, torch, threads):
     """(retrograd seconds, PyTorch seconds or None, batches, data source) for one LeNet-5 epoch
-    through ``benchmarks.lenet_epoch``'s loops, on the same weights and batches."""
-    images, labels, source = lenet_epoch.training_images(None)
-    whole = -(-len(labels) // lenet_epoch.BATCH_SIZE)
-    count = min(batches or whole, whole)
-    rg.manual_seed(0)
-    model = lenet_epoch.lenet5()
-    initial = {name: t.numpy().copy() for name, t in model.state_dict().items()}
-    ours, _ = lenet_epoch.timed(lenet_epoch.retrograd_epoch, model,
-                                lenet_epoch.batches(images, labels, count))
-    if torch is None:
-        return ours, None, count, source
-    rival = lenet_epoch.torch_lenet5(torch)
-    rival.load_state_dict({name: torch.from_numpy(a) for name, a in initial.items()})
-    theirs, _ = lenet_epoch.timed(lenet_epoch.torch_epoch, torch, rival,
-                                  lenet_epoch.batches(images, labels, count))
-    return ours, theirs, count, source
+    through ``benchmarks.lenet_epoch``'s loops, on the same weights and batches, each in a
+    fresh process where ``sizes.isolated``."""
+    results = lenet_epoch.compare(sizes.epoch_batches, threads, torch_installed=torch is not None,
+                                  fresh_processes=sizes.isolated)
+    ours = results["retrograd"][0]
+    theirs = results["pytorch"][0]["seconds"] if "pytorch" in results else None
+    return ours["seconds"], theirs, ours["batches"], ours["source"]
 
 
 # ------------------------------------------------------------------------------- reporting
@@ -340,7 +331,7 @@ def main(argv=None):
         scaling = scaling_spreads(per_size)
     epoch_ratio = None
     if not args.no_epoch:
-        ours, theirs, count, source = epoch_times(sizes.epoch_batches, torch)
+        ours, theirs, count, source = epoch_times(sizes, torch, threads)
         print_epoch(ours, theirs, count, source)
         epoch_ratio = theirs and ours / theirs
     checks = target_checks(rows, scaling, epoch_ratio)

@@ -62,6 +62,11 @@ def test_suite_runs_on_tiny_sizes(monkeypatch, capsys, restore_threads):
     assert checks and all(isinstance(met, bool) for _, _, met in checks)
 
 
+def test_an_epoch_is_timed_in_a_fresh_process():
+    result = lenet_epoch.epoch_in_fresh_process("retrograd", limit=1, threads=1)
+    assert result["batches"] == 1 and result["seconds"] > 0 and np.isfinite(result["loss"])
+
+
 def test_steps_are_timed_in_a_fresh_process():
     result = step_times("W1", NUMPY, batch=4, threads=1, repeats=2, warmup=1)
     assert len(result["times"]) == 2 and all(t > 0 for t in result["times"])
