@@ -10,7 +10,7 @@ the losses mean nothing. Both frameworks' final losses are printed, as a check t
 the same work. Each epoch runs in a fresh process holding one framework only (worker threads
 of two libraries in one process slow each other down, see ``benchmarks/isolated.py``), on
 ``--threads`` threads (default ``$BENCH_THREADS`` or 2): retrograd through
-``rg.set_num_threads`` (NumPy's BLAS and the optional numba kernels), PyTorch through
+``rg.set_num_threads`` (NumPy's BLAS), PyTorch through
 ``torch.set_num_threads``. ``--rounds`` epochs each, taking turns; the ratio is of the medians.
 """
 import argparse

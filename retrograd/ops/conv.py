@@ -26,11 +26,6 @@ Three measured choices make this fast (see docs/performance.md):
    a fresh multi-megabyte array costs a page fault per 4 KiB page when first written, which
    measured as much as the copies themselves on small batches.
 
-Where numba is installed, the wide patches' copies and col2im additions run as its kernels
-(``retrograd.ops._kernels``), split over the samples' channel planes on the threads
-``retrograd.set_num_threads`` asks for (one otherwise); the layout and the results are the
-same.
-
 A transposed convolution is the adjoint of a convolution: its forward is a convolution's
 input-gradient and its backward a convolution's forward, so it reuses the same kernels.
 With groups, channels split into independent blocks and the GEMMs are batched over them.
@@ -41,7 +36,6 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .. import backends
 from ..autograd.function import Function
 from ..tensor import Tensor
 
@@ -73,9 +67,6 @@ class _Workspace(threading.local):
 
 
 _workspace = _Workspace()
-
-# What the numba kernels are compiled for (float16 has no fast path there).
-_KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 class _Geometry(NamedTuple):
@@ -147,8 +138,6 @@ class _Patches:
         self._cols = None
         self._planes = None    # wide: one slice of the input, a zero row below each plane
         self._wide_grad = None  # wide: a slice of the output gradient, zeros where dropped
-        self._kernels = (backends.numba.kernels()
-                         if self.wide and self.dtype in _KERNEL_DTYPES else None)
 
     def _shifts(self):
         """(i, j, flat shift of the plane) for every kernel offset of wide patches."""
@@ -163,13 +152,7 @@ class _Patches:
             self._cols = _workspace.get(
                 "cols", (self.per, c) + self.kernel + (self.out_size[0], self.width), self.dtype)
         cols = self._cols[:count]
-        if self._kernels is not None and xp.flags.c_contiguous:
-            (kh, kw), dh, dw = self.kernel, *self.geometry.dilation
-            source = xp[batch].reshape(count, c, -1)
-            # No zero row here: the kernel writes the zeros past each plane's end.
-            self._kernels.patches_wide(source, cols.reshape(count, c, kh, kw, self.positions),
-                                       kh, kw, dh * xp.shape[3], dw)
-        elif self.wide:
+        if self.wide:
             hp, wp = xp.shape[2:]
             if self._planes is None:  # the zero row lets the largest shift run past the end
                 self._planes = _workspace.get("planes", (self.per, c, hp + 1, wp), self.dtype)
@@ -198,12 +181,7 @@ class _Patches:
         count = batch.stop - batch.start
         target = dxp_rows[batch]
         c = target.shape[1]
-        if self._kernels is not None:  # both arrays are fresh, hence contiguous
-            (kh, kw), dh, dw = self.kernel, *self.geometry.dilation
-            self._kernels.add_patches_wide(dcols.reshape(count, c, kh, kw, self.positions),
-                                           target.reshape(count, c, -1), kh, kw,
-                                           dh * target.shape[3], dw)
-        elif self.wide:
+        if self.wide:
             dcols = dcols.reshape((count, c) + self.kernel + (self.positions,))
             flat = target.reshape(count, c, -1)
             for i, j, shift in self._shifts():
