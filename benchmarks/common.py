@@ -9,8 +9,8 @@ except ImportError:  # the BLAS keeps its own thread count; blas_info() says so
     threadpool_limits = None
 
 
-def median_time(fn, repeats=20, warmup=3):
-    """Median wall time of ``fn()`` in seconds over ``repeats`` runs after ``warmup`` runs."""
+def wall_times(fn, repeats=20, warmup=3):
+    """Wall times of ``fn()`` in seconds, ``repeats`` runs after ``warmup`` runs."""
     for _ in range(warmup):
         fn()
     times = []
@@ -18,7 +18,12 @@ def median_time(fn, repeats=20, warmup=3):
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return times
+
+
+def median_time(fn, repeats=20, warmup=3):
+    """Median wall time of ``fn()`` in seconds over ``repeats`` runs after ``warmup`` runs."""
+    return statistics.median(wall_times(fn, repeats, warmup))
 
 
 def interleaved_times(steps, repeats, warmup=3):

@@ -22,9 +22,8 @@ import json
 import os
 import subprocess
 import sys
-import time
 
-from benchmarks.common import bench_threads, load_torch, pin_blas_threads
+from benchmarks.common import bench_threads, load_torch, pin_blas_threads, wall_times
 from benchmarks.contenders import PYTORCH, make_steps
 from benchmarks.workloads import WORKLOADS
 
@@ -43,15 +42,8 @@ def step_times_here(key, contender, batch=None, steps=None, threads=None, repeat
                     warmup=3):
     """{"loss": the first step's loss, "times": seconds of ``repeats`` steps after warm-up}."""
     step = _step(key, contender, batch, steps, threads)
-    loss = step()
-    for _ in range(warmup - 1):
-        step()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return {"loss": loss, "times": times}
+    loss = step()  # the first warm-up step
+    return {"loss": loss, "times": wall_times(step, repeats, warmup - 1)}
 
 
 def _status_kib(field):
