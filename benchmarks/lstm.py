@@ -10,13 +10,12 @@ grow linearly.
 """
 import argparse
 import statistics
-import time
 
 import numpy as np
 
 import retrograd as rg
 from retrograd.nn.modules import rnn as recurrent
-from benchmarks.common import blas_info, load_torch
+from benchmarks.common import blas_info, interleaved_times, load_torch
 
 try:
     from threadpoolctl import threadpool_limits
@@ -108,21 +107,6 @@ _NUMPY_REFERENCE = {"LSTM": numpy_lstm, "GRU": numpy_gru}
 
 
 # ------------------------------------------------------------------------------------- runs
-def interleaved_medians(steps, repeats, warmup=2):
-    """Median seconds of each named step; the steps take turns, so that a change of load on the
-    machine affects all of them alike."""
-    for fn in steps.values():
-        for _ in range(warmup):
-            fn()
-    times = {name: [] for name in steps}
-    for _ in range(repeats):
-        for name, fn in steps.items():
-            start = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(t) for name, t in times.items()}
-
-
 def run(kind, input_size, hidden_size, seq_len, batch, repeats, torch=None):
     """Median seconds of forward + backward per framework, for one configuration."""
     x = np.random.default_rng(0).standard_normal((seq_len, batch, input_size)).astype(np.float32)
@@ -145,7 +129,8 @@ def run(kind, input_size, hidden_size, seq_len, batch, repeats, torch=None):
             (out * out).mean().backward()
 
         steps["pytorch"] = torch_step
-    return interleaved_medians(steps, repeats)
+    return {name: statistics.median(t)
+            for name, t in interleaved_times(steps, repeats, warmup=2).items()}
 
 
 def _report(title, results):
