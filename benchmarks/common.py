@@ -3,10 +3,7 @@ import os
 import statistics
 import time
 
-try:
-    from threadpoolctl import threadpool_limits
-except ImportError:  # the BLAS keeps its own thread count; blas_info() says so
-    threadpool_limits = None
+import retrograd as rg
 
 
 def wall_times(fn, repeats=20, warmup=3):
@@ -48,16 +45,24 @@ def spread(times):
     return (q3 - q1) / median
 
 
+def fresh_process_env(contender):
+    """The environment of a fresh process timing ``contender``: PyTorch keeps glibc's default
+    allocator, as its users have it, although the harness imports retrograd (which tunes the
+    allocator at import, retrograd/_malloc.py); retrograd and the NumPy reference get the
+    tuning."""
+    return {**os.environ, **({"RETROGRAD_KEEP_FREED_MEMORY": "0"} if contender == "pytorch"
+                             else {})}
+
+
 def bench_threads(threads=None):
     """The thread count for every contender: ``threads``, else $BENCH_THREADS, else 2."""
     return threads or int(os.environ.get("BENCH_THREADS", "2"))
 
 
-def pin_blas_threads(threads):
-    """Limits NumPy's BLAS to ``threads`` threads for the rest of the process (more threads
-    than free cores make OpenBLAS spin and slow products down by orders of magnitude)."""
-    if threadpool_limits is not None:
-        threadpool_limits(threads, user_api="blas")
+def use_threads(threads):
+    """``threads`` threads for the rest of the process, for retrograd's ops and NumPy's BLAS
+    (``rg.set_num_threads``, retrograd/threads.py)."""
+    rg.set_num_threads(threads)
 
 
 def load_torch(threads=None):

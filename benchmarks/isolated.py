@@ -23,7 +23,8 @@ import os
 import subprocess
 import sys
 
-from benchmarks.common import bench_threads, load_torch, pin_blas_threads, wall_times
+from benchmarks.common import (bench_threads, fresh_process_env, load_torch, use_threads,
+                               wall_times)
 from benchmarks.contenders import PYTORCH, make_steps
 from benchmarks.workloads import WORKLOADS
 
@@ -33,7 +34,7 @@ _MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": str(64 * 1024),
 
 def _step(key, contender, batch, steps, threads):
     threads = bench_threads(threads)
-    pin_blas_threads(threads)
+    use_threads(threads)
     torch = load_torch(threads) if contender == PYTORCH else None
     return make_steps(WORKLOADS[key], [contender], torch, batch, steps)[contender]
 
@@ -74,7 +75,7 @@ def in_fresh_process(measurement, key, contender, **options):
         if value is not None:
             command += [f"--{name}", str(value)]
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env = {**os.environ, **(_MALLOC_ENV if measurement == "memory" else {})}
+    env = {**fresh_process_env(contender), **(_MALLOC_ENV if measurement == "memory" else {})}
     done = subprocess.run(command, capture_output=True, text=True, cwd=root, env=env)
     if done.returncode != 0:
         raise RuntimeError(f"{measurement} of {key} with {contender} failed:\n{done.stderr}")

@@ -25,7 +25,7 @@ import numpy as np
 
 import retrograd as rg
 import retrograd.nn.functional as F
-from benchmarks.common import bench_threads, blas_info, load_torch
+from benchmarks.common import bench_threads, blas_info, fresh_process_env, load_torch
 from retrograd.apps.vision.datasets import MNIST
 from retrograd.apps.vision.models import lenet5
 
@@ -125,7 +125,8 @@ def epoch_in_fresh_process(framework, limit=None, threads=None, data_dir=None):
         if value is not None:
             command += [flag, str(value)]
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    done = subprocess.run(command, capture_output=True, text=True, cwd=root)
+    done = subprocess.run(command, capture_output=True, text=True, cwd=root,
+                          env=fresh_process_env(framework))
     if done.returncode != 0:
         raise RuntimeError(f"LeNet-5 epoch with {framework} failed:\n{done.stderr}")
     return json.loads(done.stdout.splitlines()[-1])

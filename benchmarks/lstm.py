@@ -15,12 +15,7 @@ import numpy as np
 
 import retrograd as rg
 from retrograd.nn.modules import rnn as recurrent
-from benchmarks.common import blas_info, interleaved_times, load_torch
-
-try:
-    from threadpoolctl import threadpool_limits
-except ImportError:  # the BLAS keeps its own thread count
-    threadpool_limits = None
+from benchmarks.common import bench_threads, blas_info, interleaved_times, load_torch, use_threads
 
 
 def _sigmoid(a):
@@ -143,13 +138,12 @@ def _report(title, results):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=None,
-                        help="threads for PyTorch and NumPy's BLAS (default $BENCH_THREADS or 2)")
+                        help="threads for PyTorch and retrograd (default $BENCH_THREADS or 2)")
     parser.add_argument("--repeats", type=int, default=10)
     args = parser.parse_args(argv)
     torch = load_torch(args.threads)
-    threads = torch.get_num_threads() if torch is not None else args.threads
-    limits = (threadpool_limits(threads, user_api="blas")
-              if threadpool_limits is not None and threads else None)
+    threads = bench_threads(args.threads)
+    use_threads(threads)
     print(f"BLAS: {blas_info()}; PyTorch threads: {threads}")
     configs = [("LSTM", 64, 256, 100, 32), ("GRU", 64, 128, 50, 64)]
     for kind, input_size, hidden, seq_len, batch in configs:
@@ -161,8 +155,6 @@ def main(argv=None):
         results = run("LSTM", 64, 256, seq_len, 32, args.repeats, torch)
         print(f"  T={seq_len:4d}  " + "   ".join(
             f"{name} {seconds / seq_len * 1e3:6.3f}" for name, seconds in results.items()))
-    if limits is not None:
-        limits.restore_original_limits()
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ import numpy as np
 import retrograd as rg
 from benchmarks import lenet_epoch, overhead
 from benchmarks.common import (bench_threads, blas_info, interleaved_times, load_torch,
-                               pin_blas_threads, spread)
+                               use_threads, spread)
 from benchmarks.contenders import NUMPY, PYTORCH, RETROGRAD, make_steps
 from benchmarks.isolated import step_peak_bytes, step_times
 from benchmarks.workloads import WORKLOADS
@@ -314,7 +314,7 @@ def main(argv=None):
         parser.error(f"unknown workloads {unknown}; choose from {list(WORKLOADS)}")
 
     threads = bench_threads(args.threads)
-    pin_blas_threads(threads)
+    use_threads(threads)
     torch = load_torch(threads)
     print_header(threads, torch)
     rows = workload_rows(keys, sizes, torch, threads, memory=not args.no_memory)

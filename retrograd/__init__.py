@@ -7,6 +7,9 @@ import math as _math
 
 import numpy as _np
 
+from . import _malloc
+
+_malloc.keep_freed_memory()  # before the first large array (see retrograd/_malloc.py)
 from .tensor import Tensor  # noqa: F401,I100  (first: everything else builds on it)
 from . import autograd  # noqa: F401
 from ._dtype import (bool, complex64, complex128, double, float, float16, float32,  # noqa: F401
@@ -20,11 +23,14 @@ from .random import (Generator, default_generator, get_rng_state, initial_seed, 
                      manual_seed, seed, set_rng_state)
 from .serialization import load, load_torch_state_dict, save  # noqa: F401
 from .threads import get_num_threads, set_num_threads  # noqa: F401
+from . import threads as _threads
 from . import backends, data, nn, optim, train, utils  # noqa: F401,E402  (the library)
 
 # Constants and type helpers that PyTorch scripts use.
 inf, nan, pi, e = _math.inf, _math.nan, _math.pi, _math.e
 finfo, iinfo = _np.finfo, _np.iinfo
 Size = tuple  # shapes are plain tuples: Size([2, 3]) == (2, 3)
+
+_threads._start()
 
 __version__ = "0.1.0"

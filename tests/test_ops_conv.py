@@ -400,3 +400,51 @@ def test_peak_memory_of_a_batch_forward_and_backward():
     assert out.shape == (128, 16, 64, 64)
     assert x.grad.shape == x.shape and w.grad.shape == w.shape
     assert peak < 300 * 2 ** 20, f"peak {peak / 2 ** 20:.0f} MB"
+
+
+# ------------------------------------------------------------------------------ threads
+@pytest.fixture
+def two_threads(monkeypatch):
+    """Two threads, and the number of shares each op split its work into."""
+    if not rg.threads._blas_libraries():
+        pytest.skip("threadpoolctl is not installed: ops run their parts on one thread")
+    previous = rg.get_num_threads()
+    shares = []
+    run = rg.threads.in_parallel
+    monkeypatch.setattr(rg.threads, "in_parallel",
+                        lambda fn, parts: shares.append(len(parts)) or run(fn, parts))
+    rg.set_num_threads(2)
+    yield shares
+    rg.set_num_threads(previous)
+
+
+@pytest.mark.parametrize("x_shape, w_shape, kwargs", [
+    ((128, 1, 28, 28), (6, 1, 5, 5), dict(padding=2)),    # wide patches, one input channel
+    ((96, 6, 14, 14), (16, 6, 5, 5), {}),                 # wide patches
+    ((64, 8, 40, 40), (32, 8, 3, 3), dict(stride=2)),     # strided: patches of output pixels
+    ((128, 4, 16, 16), (8, 2, 3, 3), dict(groups=2, dilation=2)),
+])
+def test_conv2d_on_two_threads_matches_one_thread(two_threads, x_shape, w_shape, kwargs):
+    """The batch's slices run at once on two threads: the same output and input gradient to
+    the last bit, the weight gradient summed in another order."""
+    def run(threads):
+        rg.set_num_threads(threads)
+        x = rg.tensor(randn(*x_shape, dtype=np.float32), requires_grad=True)
+        w = rg.tensor(randn(*w_shape, seed=1, dtype=np.float32), requires_grad=True)
+        out = rg.conv2d(x, w, **kwargs)
+        out.backward(rg.tensor(randn(*out.shape, seed=2, dtype=np.float32)))
+        return out.detach().numpy(), x.grad.numpy(), w.grad.numpy()
+    (out, dx, dw) = run(2)
+    assert two_threads == [2, 2]  # forward and backward each on two threads
+    out_1, dx_1, dw_1 = run(1)
+    np.testing.assert_array_equal(out, out_1)
+    np.testing.assert_array_equal(dx, dx_1)
+    np.testing.assert_allclose(dw, dw_1, rtol=1e-5, atol=1e-4)
+
+
+def test_conv2d_on_two_threads_gradcheck(two_threads, monkeypatch):
+    """Tiny slices (a sample each), so that even a gradcheck-sized batch is split."""
+    monkeypatch.setattr(rg.ops.conv, "_CHUNK_BYTES", 2 ** 12)
+    check_grad(lambda x, w: rg.conv2d(x, w, padding=1), randn(6, 2, 5, 5),
+               randn(3, 2, 3, 3, seed=1))
+    assert two_threads and set(two_threads) == {2}

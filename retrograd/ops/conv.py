@@ -25,17 +25,24 @@ Three measured choices make this fast (see docs/performance.md):
  - The scratch buffers (patches, products) are kept per thread and reused by the next call:
    a fresh multi-megabyte array costs a page fault per 4 KiB page when first written, which
    measured as much as the copies themselves on small batches.
+ - The slices of the batch are independent, so with several threads (``set_num_threads``)
+   they are shared out and run at once (retrograd/threads.py), each thread with buffers of its
+   own. The weight gradient adds up the threads' parts in a fixed order: results depend on the
+   thread count, never on timing.
 
 A transposed convolution is the adjoint of a convolution: its forward is a convolution's
 input-gradient and its backward a convolution's forward, so it reuses the same kernels.
 With groups, channels split into independent blocks and the GEMMs are batched over them.
 """
+import copy as _copy
 import math
 import threading
 from typing import NamedTuple
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
+from .. import threads
 from ..autograd.function import Function
 from ..tensor import Tensor
 
@@ -133,11 +140,30 @@ class _Patches:
         self.rows = cg * kh * kw  # per group
         per_sample = c * kh * kw * self.positions * self.dtype.itemsize
         per = min(max(1, _CHUNK_BYTES // max(per_sample, 1)), max(n, 1))
-        self.slices = [slice(start, min(start + per, n)) for start in range(0, n, per)]
-        self.per = per
+        # Less than a chunk of patches is not worth a thread's start-up.
+        workers = threads.worker_count(n) if n * per_sample >= _CHUNK_BYTES else 1
+        count = -(-n // per)
+        count = -(-count // workers) * workers  # so that the threads get equal shares
+        per = self.per = -(-n // count) if n else 1
+        slices = [slice(start, min(start + per, n)) for start in range(0, n, per)]
+        share = -(-len(slices) // workers) if slices else 1
+        self.shares = [slices[start:start + share]
+                       for start in range(0, len(slices), share)] or [[]]
         self._cols = None
         self._planes = None    # wide: one slice of the input, a zero row below each plane
         self._wide_grad = None  # wide: a slice of the output gradient, zeros where dropped
+
+    def for_thread(self):
+        """A copy with scratch buffers of its own, for another thread."""
+        copy = _copy.copy(self)
+        copy._cols = copy._planes = copy._wide_grad = None
+        return copy
+
+    def in_parallel(self, run_share):
+        """``[run_share(patches, slices) for each share of the batch's slices]``, the shares
+        running at once on as many threads, each with its own patch buffers."""
+        return threads.in_parallel(lambda share: run_share(self.for_thread(), share),
+                                   self.shares)
 
     def _shifts(self):
         """(i, j, flat shift of the plane) for every kernel offset of wide patches."""
@@ -159,9 +185,12 @@ class _Patches:
                 self._planes[:, :, hp:] = 0
             self._planes[:count, :, :hp] = xp[batch]
             flat = self._planes[:count].reshape(count, c, -1)
-            flat_cols = cols.reshape((count, c) + self.kernel + (self.positions,))
-            for i, j, shift in self._shifts():
-                flat_cols[:, :, i, j] = flat[:, :, shift:shift + self.positions]
+            # Every kernel offset's run of the plane at once, as one strided view.
+            (dh, dw), step = self.geometry.dilation, flat.itemsize
+            runs = as_strided(flat, (count, c) + self.kernel + (self.positions,),
+                              flat.strides[:2] + (dh * wp * step, dw * step, step),
+                              writeable=False)
+            cols.reshape(runs.shape)[...] = runs
         else:
             source = xp[batch]
             for i in range(self.kernel[0]):
@@ -239,19 +268,22 @@ def _conv_forward(x, w, geometry):
     n, o = xp.shape[0], w.shape[0]
     out = np.empty((n, o) + patches.out_size, dtype=patches.dtype)
     w_blocks = _weight_blocks(w, geometry.groups)
-    result = None if not patches.wide else _workspace.get(
-        "product", (patches.per, geometry.groups, o // geometry.groups, patches.positions),
-        patches.dtype)
-    for batch in patches.slices:
-        count = batch.stop - batch.start
-        cols = _as_patch_stack(patches.build(xp, batch), geometry.groups)
-        if patches.wide:
-            product = result[:count]
-            np.matmul(w_blocks, cols, out=_as_patch_stack(product, geometry.groups))
-            out[batch] = patches.narrow(product, count)
-        else:  # written straight into place
-            target = out[batch].reshape(count, geometry.groups, o // geometry.groups, -1)
-            np.matmul(w_blocks, cols, out=_as_patch_stack(target, geometry.groups))
+
+    def run_share(patches, slices):
+        result = None if not patches.wide else _workspace.get(
+            "product", (patches.per, geometry.groups, o // geometry.groups, patches.positions),
+            patches.dtype)
+        for batch in slices:
+            count = batch.stop - batch.start
+            cols = _as_patch_stack(patches.build(xp, batch), geometry.groups)
+            if patches.wide:
+                product = result[:count]
+                np.matmul(w_blocks, cols, out=_as_patch_stack(product, geometry.groups))
+                out[batch] = patches.narrow(product, count)
+            else:  # written straight into place
+                target = out[batch].reshape(count, geometry.groups, o // geometry.groups, -1)
+                np.matmul(w_blocks, cols, out=_as_patch_stack(target, geometry.groups))
+    patches.in_parallel(run_share)
     return out
 
 
@@ -263,26 +295,30 @@ def _conv_backward(grad, x, w, geometry, padded_shape, input_grad, weight_grad):
     patches = _Patches(padded_shape, w.shape, geometry, grad.dtype)
     w_blocks = _weight_blocks(w, groups)
     n, c, hp, wp = padded_shape
-    if input_grad:
-        dxp_rows = np.zeros((n, c, hp + patches.extra_rows, wp), dtype=grad.dtype)
-        dcols = _workspace.get("product", (patches.per, groups, patches.rows,
-                                           patches.positions), grad.dtype)
-    if weight_grad:
-        xp = _pad(x, geometry.pads)
-        dw = np.zeros(w_blocks.shape, dtype=grad.dtype)
-    for batch in patches.slices:
-        count = batch.stop - batch.start
-        g = _as_patch_stack(patches.spread(grad, batch), groups)
-        if weight_grad:
-            cols = _as_patch_stack(patches.build(xp, batch), groups)
-            dw += np.matmul(g, np.swapaxes(cols, -1, -2)).sum(axis=0)
-        if input_grad:
-            product = dcols[:count]
-            np.matmul(np.swapaxes(w_blocks, -1, -2), g,
-                      out=_as_patch_stack(product, groups))
-            patches.add_back(product, dxp_rows, batch)
+    dxp_rows = np.zeros((n, c, hp + patches.extra_rows, wp), grad.dtype) if input_grad else None
+    xp = _pad(x, geometry.pads) if weight_grad else None
+
+    def run_share(patches, slices):
+        """Adds the share's input gradients into dxp_rows; returns its part of dW."""
+        dw = np.zeros(w_blocks.shape, dtype=grad.dtype) if weight_grad else None
+        dcols = None if not input_grad else _workspace.get(
+            "product", (patches.per, groups, patches.rows, patches.positions), grad.dtype)
+        for batch in slices:
+            count = batch.stop - batch.start
+            g = _as_patch_stack(patches.spread(grad, batch), groups)
+            if weight_grad:
+                cols = _as_patch_stack(patches.build(xp, batch), groups)
+                dw += np.matmul(g, np.swapaxes(cols, -1, -2)).sum(axis=0)
+            if input_grad:
+                product = dcols[:count]
+                np.matmul(np.swapaxes(w_blocks, -1, -2), g,
+                          out=_as_patch_stack(product, groups))
+                patches.add_back(product, dxp_rows, batch)
+        return dw
+    dw_parts = patches.in_parallel(run_share)
     dx = _crop(dxp_rows[:, :, :hp], geometry.pads) if input_grad else None
-    return dx, (dw.reshape(w.shape) if weight_grad else None)
+    dw = sum(dw_parts[1:], dw_parts[0]).reshape(w.shape) if weight_grad else None
+    return dx, dw
 
 
 class Conv2d(Function):
