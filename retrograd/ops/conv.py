@@ -4,8 +4,8 @@ A 2-D convolution of x (N, C, H, W) with weights w (O, C, KH, KW) is, at every o
 the dot product of w with the KH x KW patch of x under it. Gathering one sample's patches into
 a matrix ``cols`` of shape (C*KH*KW, OH*OW) turns its convolution into one GEMM,
 ``w.reshape(O, -1) @ cols``, whose result is already that sample's (O, OH, OW) output. The patch
-matrices are built with KH*KW strided slice copies (never a Python loop over pixels), and their
-adjoint ``col2im`` adds patch gradients back with KH*KW strided additions.
+matrices are built with strided copies (never a Python loop over pixels), and their adjoint
+``col2im`` adds patch gradients back with strided additions.
 
 Backward of out = W cols:  dW = sum over samples of dout cols^T,  dcols = W^T dout,
 dx = col2im(dcols).
@@ -20,7 +20,12 @@ Three measured choices make this fast (see docs/performance.md):
    ("wide" patches, computed at every column of the padded width Wp: the last Wp - OW columns
    of each output row wrap into the next row and are dropped). Long runs copy several times
    faster than OW-long pieces; the price is one extra copy of the output, so this layout is
-   used where the patches outweigh the output (C*KH*KW >= O).
+   used where the patches outweigh the output (C*KH*KW >= O). All KH*KW runs are then one
+   strided view of the plane, copied in one call; and col2im is one sum over a strided view
+   of the patch gradients, which are kept between zero margins so that every kernel offset
+   reads a value (zero where it does not reach) at every input position. One NumPy call
+   instead of KH*KW matters most on several threads, which hand the interpreter lock to
+   each other at every call.
  - groups == 1 multiplies one matrix by a stack (no batching over groups).
  - The scratch buffers (patches, products) are kept per thread and reused by the next call:
    a fresh multi-megabyte array costs a page fault per 4 KiB page when first written, which
@@ -152,11 +157,12 @@ class _Patches:
         self._cols = None
         self._planes = None    # wide: one slice of the input, a zero row below each plane
         self._wide_grad = None  # wide: a slice of the output gradient, zeros where dropped
+        self._dcols = None      # patch gradients (wide: between zero margins)
 
     def for_thread(self):
         """A copy with scratch buffers of its own, for another thread."""
         copy = _copy.copy(self)
-        copy._cols = copy._planes = copy._wide_grad = None
+        copy._cols = copy._planes = copy._wide_grad = copy._dcols = None
         return copy
 
     def in_parallel(self, run_share):
@@ -164,11 +170,6 @@ class _Patches:
         running at once on as many threads, each with its own patch buffers."""
         return threads.in_parallel(lambda share: run_share(self.for_thread(), share),
                                    self.shares)
-
-    def _shifts(self):
-        """(i, j, flat shift of the plane) for every kernel offset of wide patches."""
-        (kh, kw), (dh, dw), wp = self.kernel, self.geometry.dilation, self.width
-        return [(i, j, i * dh * wp + j * dw) for i in range(kh) for j in range(kw)]
 
     def build(self, xp, batch):
         """The patch matrices of xp[batch], valid until the next call."""
@@ -204,26 +205,51 @@ class _Patches:
         return array[..., i * dh:i * dh + sh * (oh - 1) + 1:sh,
                      j * dw:j * dw + sw * (ow - 1) + 1:sw]
 
-    def add_back(self, dcols, dxp_rows, batch):
-        """col2im: adds dcols (n, G, C/G*KH*KW, positions) of slice ``batch`` into dxp_rows,
-        the gradient of the padded input with ``extra_rows`` more rows per plane."""
+    def _margin(self):
+        """Wide patches: the largest shift of a kernel offset along the flattened plane."""
+        (kh, kw), (dh, dw) = self.kernel, self.geometry.dilation
+        return (kh - 1) * dh * self.width + (kw - 1) * dw
+
+    def patch_gradients(self, count):
+        """Where the patch gradients W^T dout of ``count`` samples go: (n, G, C/G*KH*KW,
+        positions). Wide patches keep zeros on both sides of each row, for ``add_back``."""
+        shape = (self.per, self.geometry.groups, self.rows)
+        if not self.wide:
+            if self._dcols is None:
+                self._dcols = _workspace.get("dcols", shape + (self.positions,), self.dtype)
+            return self._dcols[:count]
+        margin = self._margin()
+        if self._dcols is None:
+            self._dcols = _workspace.get("dcols", shape + (self.positions + 2 * margin + 1,),
+                                         self.dtype)
+            self._dcols[..., :margin] = 0
+            self._dcols[..., margin + self.positions:] = 0
+        return self._dcols[:count, ..., margin:margin + self.positions]
+
+    def add_back(self, dcols, dxp, batch):
+        """col2im: dxp[batch] (the gradient of the padded input) from the patch gradients
+        ``dcols`` that ``patch_gradients`` gave: every entry written (wide patches), or the
+        patch gradients added into dxp, which starts at zero."""
         count = batch.stop - batch.start
-        target = dxp_rows[batch]
-        c = target.shape[1]
+        c = dxp.shape[1]
         if self.wide:
-            dcols = dcols.reshape((count, c) + self.kernel + (self.positions,))
-            flat = target.reshape(count, c, -1)
-            for i, j, shift in self._shifts():
-                flat[:, :, shift:shift + self.positions] += dcols[:, :, i, j]
+            # Input entry q of a plane collects dcols[i, j, q - shift(i, j)] over the kernel
+            # offsets: one strided view reads all of them (the zero margins stand in for the
+            # positions offset (i, j) does not reach), one sum adds them up.
+            (kh, kw), (dh, dw), wp = self.kernel, self.geometry.dilation, self.width
+            rows = self._dcols[:count].reshape(count, c, kh, kw, -1)
+            n_stride, c_stride, i_stride, j_stride, step = rows.strides
+            plane = dxp.shape[2] * dxp.shape[3]
+            runs = as_strided(rows[..., self._margin():], (count, c, kh, kw, plane),
+                              (n_stride, c_stride, i_stride - dh * wp * step,
+                               j_stride - dw * step, step), writeable=False)
+            np.sum(runs, axis=(2, 3), out=dxp[batch].reshape(count, c, plane))
         else:
             dcols = dcols.reshape((count, c) + self.kernel + self.out_size)
+            target = dxp[batch]
             for i in range(self.kernel[0]):
                 for j in range(self.kernel[1]):
                     self._offset_view(target, i, j)[...] += dcols[:, :, i, j]
-
-    @property
-    def extra_rows(self):
-        return 1 if self.wide else 0
 
     def spread(self, grad, batch):
         """grad[batch] (n, O, OH, OW) in the patches' layout (n, G, O/G, positions); wide
@@ -294,15 +320,13 @@ def _conv_backward(grad, x, w, geometry, padded_shape, input_grad, weight_grad):
     groups = geometry.groups
     patches = _Patches(padded_shape, w.shape, geometry, grad.dtype)
     w_blocks = _weight_blocks(w, groups)
-    n, c, hp, wp = padded_shape
-    dxp_rows = np.zeros((n, c, hp + patches.extra_rows, wp), grad.dtype) if input_grad else None
+    dxp = None if not input_grad else (np.empty if patches.wide else np.zeros)(padded_shape,
+                                                                               grad.dtype)
     xp = _pad(x, geometry.pads) if weight_grad else None
 
     def run_share(patches, slices):
-        """Adds the share's input gradients into dxp_rows; returns its part of dW."""
+        """Writes the share's input gradients into dxp; returns its part of dW."""
         dw = np.zeros(w_blocks.shape, dtype=grad.dtype) if weight_grad else None
-        dcols = None if not input_grad else _workspace.get(
-            "product", (patches.per, groups, patches.rows, patches.positions), grad.dtype)
         for batch in slices:
             count = batch.stop - batch.start
             g = _as_patch_stack(patches.spread(grad, batch), groups)
@@ -310,13 +334,13 @@ def _conv_backward(grad, x, w, geometry, padded_shape, input_grad, weight_grad):
                 cols = _as_patch_stack(patches.build(xp, batch), groups)
                 dw += np.matmul(g, np.swapaxes(cols, -1, -2)).sum(axis=0)
             if input_grad:
-                product = dcols[:count]
+                dcols = patches.patch_gradients(count)
                 np.matmul(np.swapaxes(w_blocks, -1, -2), g,
-                          out=_as_patch_stack(product, groups))
-                patches.add_back(product, dxp_rows, batch)
+                          out=_as_patch_stack(dcols, groups))
+                patches.add_back(dcols, dxp, batch)
         return dw
     dw_parts = patches.in_parallel(run_share)
-    dx = _crop(dxp_rows[:, :, :hp], geometry.pads) if input_grad else None
+    dx = _crop(dxp, geometry.pads) if input_grad else None
     dw = sum(dw_parts[1:], dw_parts[0]).reshape(w.shape) if weight_grad else None
     return dx, dw
 
