@@ -125,3 +125,15 @@ def in_parallel(fn, shares):
         for lib in blas:
             lib.set_num_threads(_threads)
     return [first] + [future.result() for future in futures]
+
+
+# Below about this many bytes of input, an op's work takes less than waking threads costs.
+PARALLEL_FROM_BYTES = 2 ** 20
+
+
+def batch_shares(size, nbytes):
+    """The batch (of ``size`` samples, ``nbytes`` of input) as even slices, one per thread
+    where the work is large enough to share."""
+    count = worker_count(size) if nbytes >= PARALLEL_FROM_BYTES else 1
+    bounds = [size * k // count for k in range(count + 1)]
+    return [slice(lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:])]

@@ -403,21 +403,6 @@ def test_peak_memory_of_a_batch_forward_and_backward():
 
 
 # ------------------------------------------------------------------------------ threads
-@pytest.fixture
-def two_threads(monkeypatch):
-    """Two threads, and the number of shares each op split its work into."""
-    if not rg.threads._blas_libraries():
-        pytest.skip("threadpoolctl is not installed: ops run their parts on one thread")
-    previous = rg.get_num_threads()
-    shares = []
-    run = rg.threads.in_parallel
-    monkeypatch.setattr(rg.threads, "in_parallel",
-                        lambda fn, parts: shares.append(len(parts)) or run(fn, parts))
-    rg.set_num_threads(2)
-    yield shares
-    rg.set_num_threads(previous)
-
-
 @pytest.mark.parametrize("x_shape, w_shape, kwargs", [
     ((128, 1, 28, 28), (6, 1, 5, 5), dict(padding=2)),    # wide patches, one input channel
     ((96, 6, 14, 14), (16, 6, 5, 5), {}),                 # wide patches

@@ -398,3 +398,19 @@ def test_adaptive_avg_pool2d_to_zero_size_is_empty_like_pytorch():
     out = rg.adaptive_avg_pool2d(rg.ones(1, 2, 5, 5), 0)
     assert out.shape == tuple(torch.nn.functional.adaptive_avg_pool2d(torch.ones(1, 2, 5, 5),
                                                                       0).shape)
+
+
+@pytest.mark.parametrize("kwargs", [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1)])
+def test_max_pool2d_on_two_threads_matches_one_thread(two_threads, kwargs):
+    """A large batch is pooled in two halves at once: the same maxima and gradients."""
+    def run(threads):
+        rg.set_num_threads(threads)
+        x = rg.tensor(randn(64, 8, 32, 32, dtype=np.float32), requires_grad=True)
+        out = rg.nn.functional.max_pool2d(x, **kwargs)
+        out.backward(rg.tensor(randn(*out.shape, seed=1, dtype=np.float32)))
+        return out.detach().numpy(), x.grad.numpy()
+    out, dx = run(2)
+    assert two_threads == [2, 2]
+    out_1, dx_1 = run(1)
+    np.testing.assert_array_equal(out, out_1)
+    np.testing.assert_array_equal(dx, dx_1)

@@ -17,6 +17,7 @@ import math
 
 import numpy as np
 
+from .. import threads
 from ..autograd.function import Function
 from ..tensor import Tensor
 from .conv import _as_4d, _spatial_pair
@@ -93,29 +94,16 @@ class MaxPool2d(Function):
         a = x.array
         xp = _padded(a, pad, out_size, kernel, stride, dilation, _lowest(a.dtype))
         offsets = [(i, j) for i in range(kernel[0]) for j in range(kernel[1])]
-        windows = [_window(xp, i, j, out_size, stride, dilation) for i, j in offsets]
-        best = windows[0].copy()
-        for values in windows[1:]:
-            np.maximum(best, values, out=best)  # NaN propagates, as in PyTorch
         # Padding never wins, not even against -inf: PyTorch only looks at real entries.
         inside = None if xp is a else _padded(np.ones((1, 1) + a.shape[2:], dtype=bool), pad,
                                               out_size, kernel, stride, dilation, False)
-        # Without padding every window holds its maximum (or a NaN, below), so the last offset
-        # can be the default rather than a test; with padding, -1 marks "no input entry".
-        last = len(offsets) - 1 if inside is None else -1
-        winner = np.full(best.shape, last, dtype=_offset_dtype(len(offsets)))
-        hit, scratch = np.empty(best.shape, dtype=bool), np.empty_like(winner)
-        for k in reversed(range(last if inside is None else len(offsets))):
-            np.equal(windows[k], best, out=hit)  # backwards, so that the first maximum stays
-            if inside is not None:
-                hit &= _window(inside, *offsets[k], out_size, stride, dilation)
-            _assign_where(winner, hit, k, scratch)
-        if a.dtype.kind == "f" and np.isnan(best).any():
-            for k, values in enumerate(windows):  # forwards: the last NaN wins, as in PyTorch
-                _assign_where(winner, np.isnan(values), k, scratch)
-        # A window left at -1 lies entirely in the padding (possible with dilation): its
-        # maximum is the padding's value, which comes from no input entry.
-        ctx.winner, ctx.padded_shape = winner, xp.shape
+        best = np.empty(a.shape[:2] + tuple(out_size), dtype=a.dtype)
+        winner = np.empty(best.shape, dtype=_offset_dtype(len(offsets)))
+        shares = threads.batch_shares(a.shape[0], a.nbytes)
+        threads.in_parallel(lambda rows: _max_of_windows(
+            xp[rows], inside, offsets, out_size, stride, dilation, best[rows], winner[rows]),
+            shares)
+        ctx.winner, ctx.padded_shape, ctx.shares = winner, xp.shape, shares
         overlapping = any(s < k * d for s, k, d in zip(stride, kernel, dilation))
         # Windows that tile the padded input exactly write every gradient entry once.
         tiling = (not overlapping and dilation == (1, 1) and tuple(stride) == tuple(kernel)
@@ -130,19 +118,47 @@ class MaxPool2d(Function):
         shape, offsets, stride, pad, dilation, out_size, overlapping, tiling = ctx.geometry
         g = grad.array
         dxp = (np.empty if tiling else np.zeros)(ctx.padded_shape, dtype=g.dtype)
-        chosen = np.empty(g.shape, dtype=bool)
-        routed = np.empty_like(g) if overlapping else None
-        for k, (i, j) in enumerate(offsets):
-            target = _window(dxp, i, j, out_size, stride, dilation)
-            np.equal(ctx.winner, k, out=chosen)
-            if overlapping:  # an input entry can win in several windows: add up
-                target += np.multiply(g, chosen, out=routed)
-            else:  # disjoint windows: each entry is written once at most
-                np.multiply(g, chosen, out=target)
+
+        def route(rows):
+            """Sends the gradients of the samples ``rows`` to their windows' winners."""
+            chosen = np.empty(g[rows].shape, dtype=bool)
+            routed = np.empty_like(g[rows]) if overlapping else None
+            for k, (i, j) in enumerate(offsets):
+                target = _window(dxp[rows], i, j, out_size, stride, dilation)
+                np.equal(ctx.winner[rows], k, out=chosen)
+                if overlapping:  # an input entry can win in several windows: add up
+                    target += np.multiply(g[rows], chosen, out=routed)
+                else:  # disjoint windows: each entry is written once at most
+                    np.multiply(g[rows], chosen, out=target)
+        threads.in_parallel(route, ctx.shares)
         if dxp.shape != shape:  # drop the padding (a copy; dxp itself stays unshared)
             dxp = np.ascontiguousarray(dxp[:, :, pad[0]:pad[0] + shape[2],
                                            pad[1]:pad[1] + shape[3]])
         return (Tensor._make(dxp),) + (None,) * 6
+
+
+def _max_of_windows(xp, inside, offsets, out_size, stride, dilation, best, winner):
+    """Writes the maximum of each window of the padded input ``xp`` into ``best`` and the
+    offset it came from into ``winner`` (``inside``: where ``xp`` is not padding, or None)."""
+    windows = [_window(xp, i, j, out_size, stride, dilation) for i, j in offsets]
+    np.copyto(best, windows[0])
+    for values in windows[1:]:
+        np.maximum(best, values, out=best)  # NaN propagates, as in PyTorch
+    # Without padding every window holds its maximum (or a NaN, below), so the last offset
+    # can be the default rather than a test; with padding, -1 marks "no input entry".
+    last = len(offsets) - 1 if inside is None else -1
+    winner[...] = last
+    hit, scratch = np.empty(best.shape, dtype=bool), np.empty_like(winner)
+    for k in reversed(range(last if inside is None else len(offsets))):
+        np.equal(windows[k], best, out=hit)  # backwards, so that the first maximum stays
+        if inside is not None:
+            hit &= _window(inside, *offsets[k], out_size, stride, dilation)
+        _assign_where(winner, hit, k, scratch)
+    if best.dtype.kind == "f" and np.isnan(best).any():
+        for k, values in enumerate(windows):  # forwards: the last NaN wins, as in PyTorch
+            _assign_where(winner, np.isnan(values), k, scratch)
+    # A window left at -1 lies entirely in the padding (possible with dilation): its maximum
+    # is the padding's value, which comes from no input entry.
 
 
 def _flat_indices(winner, shape, kernel, stride, pad, dilation):
