@@ -2,20 +2,27 @@
 ``nn.LSTM``/``nn.GRU`` and against a hand-written NumPy forward/backward of the same
 computation (the floor for anything built on NumPy).
 
-    python -m benchmarks.lstm [--threads 2] [--repeats 10]
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python -m benchmarks.lstm [--threads 2]
+        [--repeats 5] [--rounds 3]
 
 Each run: a 1-layer network over a padded batch, loss = mean of the squared outputs, backward
 to the input and all weights. Then the LSTM at sequence lengths 50/100/200, whose time should
-grow linearly.
+grow linearly. Every contender is timed in fresh processes of its own, taking turns
+(``--rounds`` processes of ``--repeats`` steps each).
 """
 import argparse
+import json
+import os
 import statistics
+import subprocess
+import sys
 
 import numpy as np
 
 import retrograd as rg
 from retrograd.nn.modules import rnn as recurrent
-from benchmarks.common import bench_threads, blas_info, interleaved_times, load_torch, use_threads
+from benchmarks.common import (bench_threads, blas_info, fresh_process_env, load_torch,
+                               use_threads, wall_times)
 
 
 def _sigmoid(a):
@@ -102,30 +109,55 @@ _NUMPY_REFERENCE = {"LSTM": numpy_lstm, "GRU": numpy_gru}
 
 
 # ------------------------------------------------------------------------------------- runs
-def run(kind, input_size, hidden_size, seq_len, batch, repeats, torch=None):
-    """Median seconds of forward + backward per framework, for one configuration."""
+CONTENDERS = ("retrograd", "numpy (hand-written)", "pytorch")
+
+
+def make_step(contender, kind, input_size, hidden_size, seq_len, batch, torch=None):
+    """One forward + backward of ``contender`` (PyTorch: ``torch``) on a fixed batch."""
     x = np.random.default_rng(0).standard_normal((seq_len, batch, input_size)).astype(np.float32)
     model = getattr(recurrent, kind)(input_size, hidden_size)
-    weights = [p.detach().numpy() for p in model.parameters()]
+    if contender == "numpy (hand-written)":
+        weights = [p.detach().numpy() for p in model.parameters()]
+        return lambda: _NUMPY_REFERENCE[kind](x, *weights)
+    framework = rg if contender == "retrograd" else torch
+    if framework is not rg:
+        model = getattr(torch.nn, kind)(input_size, hidden_size)
 
-    def rg_step():
-        inp = rg.tensor(x, requires_grad=True)
+    def step():
+        inp = framework.tensor(x, requires_grad=True)
         out, _ = model(inp)
         (out * out).mean().backward()
+    return step
 
-    steps = {"retrograd": rg_step,
-             "numpy (hand-written)": lambda: _NUMPY_REFERENCE[kind](x, *weights)}
-    if torch is not None:
-        rival = getattr(torch.nn, kind)(input_size, hidden_size)
 
-        def torch_step():
-            inp = torch.tensor(x, requires_grad=True)
-            out, _ = rival(inp)
-            (out * out).mean().backward()
+def times_here(contender, config, repeats, threads):
+    """Seconds of ``repeats`` steps after two warm-up steps, in this process."""
+    use_threads(threads)
+    torch = load_torch(threads) if contender == "pytorch" else None
+    return wall_times(make_step(contender, *config, torch=torch), repeats, warmup=2)
 
-        steps["pytorch"] = torch_step
-    return {name: statistics.median(t)
-            for name, t in interleaved_times(steps, repeats, warmup=2).items()}
+
+def times_in_fresh_process(contender, config, repeats, threads):
+    """``times_here`` run by a new Python process (see benchmarks/isolated.py for why)."""
+    command = [sys.executable, "-m", "benchmarks.lstm", "--only", contender,
+               "--config", ",".join(map(str, config)), "--repeats", str(repeats),
+               "--threads", str(threads)]
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    done = subprocess.run(command, capture_output=True, text=True, cwd=root,
+                          env=fresh_process_env(contender))
+    if done.returncode != 0:
+        raise RuntimeError(f"{contender} on {config} failed:\n{done.stderr}")
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def run(config, repeats, threads, contenders, rounds=3):
+    """Median seconds of forward + backward per contender for ``config`` (kind, input size,
+    hidden size, sequence length, batch): ``rounds`` fresh processes each, taking turns."""
+    times = {name: [] for name in contenders}
+    for _ in range(rounds):
+        for name in contenders:
+            times[name] += times_in_fresh_process(name, config, repeats, threads)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def _report(title, results):
@@ -139,20 +171,30 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=None,
                         help="threads for PyTorch and retrograd (default $BENCH_THREADS or 2)")
-    parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--repeats", type=int, default=5, help="timed steps per process")
+    parser.add_argument("--rounds", type=int, default=3, help="fresh processes per contender")
+    parser.add_argument("--only", choices=CONTENDERS, default=None,
+                        help="time one contender in this process and print JSON")
+    parser.add_argument("--config", default=None, help="with --only: kind,input,hidden,T,batch")
     args = parser.parse_args(argv)
-    torch = load_torch(args.threads)
     threads = bench_threads(args.threads)
+    if args.only:
+        kind, *sizes = args.config.split(",")
+        print(json.dumps(times_here(args.only, (kind, *map(int, sizes)), args.repeats, threads)))
+        return
+    contenders = CONTENDERS if load_torch() is not None else CONTENDERS[:2]
     use_threads(threads)
-    print(f"BLAS: {blas_info()}; PyTorch threads: {threads}")
-    configs = [("LSTM", 64, 256, 100, 32), ("GRU", 64, 128, 50, 64)]
-    for kind, input_size, hidden, seq_len, batch in configs:
-        results = run(kind, input_size, hidden, seq_len, batch, args.repeats, torch)
+    print(f"BLAS: {blas_info()}; {threads} threads for each contender, each in fresh processes")
+    runs = args.rounds * args.repeats
+    for config in [("LSTM", 64, 256, 100, 32), ("GRU", 64, 128, 50, 64)]:
+        kind, input_size, hidden, seq_len, batch = config
         _report(f"{kind}: input {input_size}, hidden {hidden}, sequence {seq_len}, batch {batch}, "
-                f"forward + backward (median of {args.repeats}, taking turns)", results)
+                f"forward + backward (median of {runs} in {args.rounds} processes, taking turns)",
+                run(config, args.repeats, threads, contenders, args.rounds))
     print("LSTM sequence-length scaling (input 64, hidden 256, batch 32): ms per step")
     for seq_len in (50, 100, 200):
-        results = run("LSTM", 64, 256, seq_len, 32, args.repeats, torch)
+        results = run(("LSTM", 64, 256, seq_len, 32), args.repeats, threads, contenders,
+                      args.rounds)
         print(f"  T={seq_len:4d}  " + "   ".join(
             f"{name} {seconds / seq_len * 1e3:6.3f}" for name, seconds in results.items()))
 

@@ -6,7 +6,8 @@ import sys
 import numpy as np
 import pytest
 
-from benchmarks import lenet_epoch, suite
+import retrograd as rg
+from benchmarks import lenet_epoch, lstm, suite
 from benchmarks.contenders import NUMPY, PYTORCH, RETROGRAD, make_steps
 from benchmarks.isolated import step_peak_bytes, step_times
 from benchmarks.workloads import WORKLOADS
@@ -31,15 +32,12 @@ def test_contenders_train_alike(key):
 
 @pytest.fixture
 def restore_threads():
-    """The suite pins BLAS and PyTorch threads for its process: undo it for the other tests."""
+    """The suite sets retrograd's and PyTorch's threads for its process: undo it for the other
+    tests."""
     torch_threads = torch.get_num_threads() if torch is not None else None
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # then the suite leaves the BLAS alone
-        yield
-    else:
-        with threadpool_limits(limits=None):  # restores the BLAS limits on exit
-            yield
+    threads = rg.get_num_threads()
+    yield
+    rg.set_num_threads(threads)
     if torch is not None:
         torch.set_num_threads(torch_threads)
 
@@ -90,3 +88,16 @@ def test_targets_are_judged_on_retrograd_ratios():
     assert checks["W1 peak memory <= 1.5x PyTorch"] == (3.0, False)
     assert checks["MNIST epoch <= 1.5x PyTorch"] == (2.0, False)
     assert checks["W1 time per example, batch sizes within 1.2x"] == (1.1, True)
+
+
+@pytest.mark.parametrize("contender", lstm.CONTENDERS)
+def test_recurrent_benchmark_steps_run(contender, restore_threads):
+    if contender == "pytorch" and torch is None:
+        pytest.skip("PyTorch is not installed")
+    times = lstm.times_here(contender, ("GRU", 3, 4, 2, 2), repeats=2, threads=1)
+    assert len(times) == 2 and all(t > 0 for t in times)
+
+
+def test_recurrent_benchmark_times_in_a_fresh_process():
+    times = lstm.times_in_fresh_process("retrograd", ("LSTM", 3, 4, 2, 2), repeats=1, threads=1)
+    assert len(times) == 1 and times[0] > 0
