@@ -425,3 +425,26 @@ def test_float32_stays_float32():
     assert y.dtype == rg.float32
     backward_sum(y)
     assert x.grad.dtype == rg.float32
+
+
+def test_set_materialize_grads_passes_none_for_unused_outputs():
+    seen = []
+
+    class Halves(rg.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, materialize):
+            ctx.set_materialize_grads(materialize)
+            return x * 2.0, x * 3.0
+
+        @staticmethod
+        def backward(ctx, twice, thrice):
+            seen.append((twice, thrice))
+            return twice * 2.0, None
+
+    for materialize in (True, False):
+        x = rg.tensor([1.0, 2.0], requires_grad=True)
+        Halves.apply(x, materialize)[0].sum().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), [2.0, 2.0])
+    (_, zeros), (_, none) = seen
+    np.testing.assert_array_equal(zeros.numpy(), [0.0, 0.0])
+    assert none is None

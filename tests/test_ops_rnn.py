@@ -372,3 +372,28 @@ def test_numpy_benchmark_reference_matches():
         loss = (out * out).mean()
         for got, want in zip(rg.autograd.grad(loss, leaves), reference(x, *weights)):
             np.testing.assert_allclose(got.numpy(), want, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("used", ["output", "final states"])
+def test_gradients_when_only_some_outputs_are_used(mode, used):
+    """The unused outputs' gradients reach the fused node as None, not as zeros
+    (``set_materialize_grads(False)``): the same gradients as the loop of cells."""
+    seq_len, batch, input_size, hidden = 5, 3, 4, 6
+    arrays = [randn(seq_len, batch, input_size), *state_arrays(mode, batch, hidden),
+              *weight_arrays(mode, input_size, hidden, True)]
+    n = len(state_arrays(mode, batch, hidden))
+
+    def gradients(layer):
+        inputs = tensors(arrays)
+        outputs = layer(inputs[0], inputs[1:1 + n], inputs[1 + n:])
+        picked = outputs[:1] if used == "output" else outputs[1:]
+        sum((p * p).sum() for p in picked).backward()
+        return [t.grad.numpy() for t in inputs]
+
+    fused = gradients(lambda x, states, weights: layer_outputs(mode, x, states, weights))
+    looped = gradients(lambda x, states, weights: reference_outputs(
+        mode, x.reshape(-1, input_size), states, weights, [seq_len] * batch))
+    for ours, expected in zip(fused, looped):
+        np.testing.assert_allclose(ours, expected, rtol=1e-9, atol=1e-12)
+

@@ -234,8 +234,9 @@ def _run(roots, retain_graph, create_graph, capture, only_inputs):
 
 
 def _output_grads(node, grads_by_output, capture, wanted):
-    """The gradient of each output of ``node`` (zeros where an output was unused), after the
-    tensors' hooks ran; also retains or captures them where asked."""
+    """The gradient of each output of ``node`` (zeros where an output was unused, or None if
+    the node asked so: ``Function.set_materialize_grads``), after the tensors' hooks ran; also
+    retains or captures them where asked."""
     hooks = node._pre_hooks
     retained = node._retained
     grad_outputs = []
@@ -252,7 +253,7 @@ def _output_grads(node, grads_by_output, capture, wanted):
                 _store_grad(owner, g, grad_mode.is_grad_enabled())
         if capture is not None and g is not None and (id(node), i) in wanted:
             capture[(id(node), i)] = g
-        if g is None:  # an unused output of a multi-output op contributes zero
+        if g is None and node.materialize_grads:  # an unused output contributes zero
             shape, dtype = node.output_meta[i]
             g = Tensor._make(np.zeros(shape, dtype))
         grad_outputs.append(g)

@@ -48,10 +48,17 @@ class Function:
     # whose array nothing else refers to, which backward may overwrite and return.
     reuses_grad = False
     grad_is_exclusive = False
+    # False (``set_materialize_grads``): backward receives None for an unused output's gradient.
+    materialize_grads = True
     _pre_hooks = None  # {output_nr: [hook]} from Tensor.register_hook on an output
     _retained = None   # {output_nr: weakref to output} from Tensor.retain_grad
     _saved = _saved_versions = ()
     _edges = ()
+
+    def set_materialize_grads(self, value):
+        """PyTorch's ``ctx.set_materialize_grads``: with False, the gradient of an output that
+        was not used reaches backward as None instead of a tensor of zeros."""
+        self.materialize_grads = bool(value)
 
     def save_for_backward(self, *tensors):
         self._saved = tensors

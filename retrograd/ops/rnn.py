@@ -358,6 +358,7 @@ class FusedRecurrence(Function):
                           [array[step.rows] for array in saved])
 
         ctx.cell, ctx.schedule, ctx.reverse = cell, schedule, reverse
+        ctx.set_materialize_grads(False)  # often only the output or only the final states count
         # Arrays go through save_for_backward too, so that the engine frees them after use.
         ctx.save_for_backward(x, w_ih, w_hh, *map(_tensor, [gates] + states + saved))
         output = states[0][batch:].reshape(x.shape[:-1] + (hidden,))
@@ -376,10 +377,12 @@ class FusedRecurrence(Function):
         # seeds h's rows, the final states' gradients are added at their rows, and each step
         # adds its previous state's gradient where that state was read.
         grads = [np.zeros((batch + rows, hidden), gates.dtype) for _ in states]
-        grads[0][batch:] = grad_output.array.reshape(rows, hidden)
+        if grad_output is not None:
+            grads[0][batch:] = grad_output.array.reshape(rows, hidden)
         final = schedule.final_rows(reverse)
         for buffer, grad in zip(grads, grad_final):
-            buffer[final] += grad.array
+            if grad is not None:
+                buffer[final] += grad.array
 
         gate_grads = np.empty_like(gate_blocks)  # of the hidden part h W_hh^T + b_hh
         flat_gate_grads = gate_grads.reshape(rows, cell.gates * hidden)
