@@ -112,3 +112,18 @@ def test_keep_freed_memory_respects_the_environment(monkeypatch):
     except (OSError, AttributeError):
         pytest.skip("not glibc")
     assert _malloc.keep_freed_memory()
+
+
+IDLE_CPU = ("import numpy as np, time\n"
+            "a = np.ones((600, 600)); a @ a\n"
+            "import retrograd as rg\n"
+            "rg.set_num_threads(2)\n"
+            "a @ a\n"
+            "start = time.process_time(); time.sleep(0.4)\n"
+            "print(time.process_time() - start)")
+
+
+def test_openblas_threads_stop_spinning_soon_after_a_product():
+    """OpenBLAS's default would keep one thread spinning for about 0.1 s of CPU here."""
+    blas_handles()
+    assert float(_run_python(IDLE_CPU)) < 0.05
