@@ -1,6 +1,9 @@
 """Timing helpers shared by the benchmarks."""
+import json
 import os
 import statistics
+import subprocess
+import sys
 import time
 
 import retrograd as rg
@@ -52,6 +55,25 @@ def fresh_process_env(contender):
     tuning."""
     return {**os.environ, **({"RETROGRAD_KEEP_FREED_MEMORY": "0"} if contender == "pytorch"
                              else {})}
+
+
+def flags(**options):
+    """Command-line flags ``--name value`` for the options that are not None."""
+    return [text for name, value in options.items() if value is not None
+            for text in (f"--{name.replace('_', '-')}", str(value))]
+
+
+def json_from_fresh_process(module, arguments, contender, what, extra_env=None):
+    """What ``python -m module *arguments`` prints as its last line (JSON), run by a new Python
+    process in the project's root, in the environment ``fresh_process_env(contender)`` plus
+    ``extra_env``; ``what`` names the run in the error raised if it fails."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    done = subprocess.run([sys.executable, "-m", module, *arguments], capture_output=True,
+                          text=True, cwd=root,
+                          env={**fresh_process_env(contender), **(extra_env or {})})
+    if done.returncode != 0:
+        raise RuntimeError(f"{what} failed:\n{done.stderr}")
+    return json.loads(done.stdout.splitlines()[-1])
 
 
 def bench_threads(threads=None):

@@ -19,12 +19,10 @@ warm-up steps does not hide what a step needs. Linux only; elsewhere the figure 
 import argparse
 import gc
 import json
-import os
-import subprocess
 import sys
 
-from benchmarks.common import (bench_threads, fresh_process_env, load_torch, use_threads,
-                               wall_times)
+from benchmarks.common import (bench_threads, flags, json_from_fresh_process, load_torch,
+                               use_threads, wall_times)
 from benchmarks.contenders import PYTORCH, make_steps
 from benchmarks.workloads import WORKLOADS
 
@@ -70,16 +68,10 @@ def peak_bytes_here(key, contender, batch=None, steps=None, threads=None):
 
 def in_fresh_process(measurement, key, contender, **options):
     """The result of ``measurement`` ("time" or "memory") measured by a new Python process."""
-    command = [sys.executable, "-m", "benchmarks.isolated", measurement, key, contender]
-    for name, value in options.items():
-        if value is not None:
-            command += [f"--{name}", str(value)]
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env = {**fresh_process_env(contender), **(_MALLOC_ENV if measurement == "memory" else {})}
-    done = subprocess.run(command, capture_output=True, text=True, cwd=root, env=env)
-    if done.returncode != 0:
-        raise RuntimeError(f"{measurement} of {key} with {contender} failed:\n{done.stderr}")
-    return json.loads(done.stdout.splitlines()[-1])
+    return json_from_fresh_process(
+        "benchmarks.isolated", [measurement, key, contender, *flags(**options)], contender,
+        f"{measurement} of {key} with {contender}",
+        _MALLOC_ENV if measurement == "memory" else None)
 
 
 def step_times(key, contender, **options):

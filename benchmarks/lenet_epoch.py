@@ -15,17 +15,15 @@ of two libraries in one process slow each other down, see ``benchmarks/isolated.
 """
 import argparse
 import json
-import os
 import statistics
-import subprocess
-import sys
 import time
 
 import numpy as np
 
 import retrograd as rg
 import retrograd.nn.functional as F
-from benchmarks.common import bench_threads, blas_info, fresh_process_env, load_torch
+from benchmarks.common import (bench_threads, blas_info, flags, json_from_fresh_process,
+                               load_torch)
 from retrograd.apps.vision.datasets import MNIST
 from retrograd.apps.vision.models import lenet5
 
@@ -120,16 +118,9 @@ def epoch_here(framework, limit=None, threads=None, data_dir=None):
 
 def epoch_in_fresh_process(framework, limit=None, threads=None, data_dir=None):
     """``epoch_here`` run by a new Python process."""
-    command = [sys.executable, "-m", "benchmarks.lenet_epoch", "--only", framework]
-    for flag, value in (("--batches", limit), ("--threads", threads), ("--data-dir", data_dir)):
-        if value is not None:
-            command += [flag, str(value)]
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    done = subprocess.run(command, capture_output=True, text=True, cwd=root,
-                          env=fresh_process_env(framework))
-    if done.returncode != 0:
-        raise RuntimeError(f"LeNet-5 epoch with {framework} failed:\n{done.stderr}")
-    return json.loads(done.stdout.splitlines()[-1])
+    arguments = ["--only", framework, *flags(batches=limit, threads=threads, data_dir=data_dir)]
+    return json_from_fresh_process("benchmarks.lenet_epoch", arguments, framework,
+                                   f"LeNet-5 epoch with {framework}")
 
 
 def compare(limit=None, threads=None, data_dir=None, rounds=1, torch_installed=True,

@@ -12,17 +12,14 @@ grow linearly. Every contender is timed in fresh processes of its own, taking tu
 """
 import argparse
 import json
-import os
 import statistics
-import subprocess
-import sys
 
 import numpy as np
 
 import retrograd as rg
 from retrograd.nn.modules import rnn as recurrent
-from benchmarks.common import (bench_threads, blas_info, fresh_process_env, load_torch,
-                               use_threads, wall_times)
+from benchmarks.common import (bench_threads, blas_info, flags, json_from_fresh_process,
+                               load_torch, use_threads, wall_times)
 
 
 def _sigmoid(a):
@@ -139,15 +136,10 @@ def times_here(contender, config, repeats, threads):
 
 def times_in_fresh_process(contender, config, repeats, threads):
     """``times_here`` run by a new Python process (see benchmarks/isolated.py for why)."""
-    command = [sys.executable, "-m", "benchmarks.lstm", "--only", contender,
-               "--config", ",".join(map(str, config)), "--repeats", str(repeats),
-               "--threads", str(threads)]
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    done = subprocess.run(command, capture_output=True, text=True, cwd=root,
-                          env=fresh_process_env(contender))
-    if done.returncode != 0:
-        raise RuntimeError(f"{contender} on {config} failed:\n{done.stderr}")
-    return json.loads(done.stdout.splitlines()[-1])
+    arguments = ["--only", contender, "--config", ",".join(map(str, config)),
+                 *flags(repeats=repeats, threads=threads)]
+    return json_from_fresh_process("benchmarks.lstm", arguments, contender,
+                                   f"{contender} on {config}")
 
 
 def run(config, repeats, threads, contenders, rounds=3):
