@@ -409,9 +409,11 @@ def test_peak_memory_of_a_batch_forward_and_backward():
     ((64, 8, 40, 40), (32, 8, 3, 3), dict(stride=2)),     # strided: patches of output pixels
     ((128, 4, 16, 16), (8, 2, 3, 3), dict(groups=2, dilation=2)),
 ])
-def test_conv2d_on_two_threads_matches_one_thread(two_threads, x_shape, w_shape, kwargs):
+def test_conv2d_on_two_threads_matches_one_thread(two_threads, monkeypatch, x_shape, w_shape,
+                                                  kwargs):
     """The batch's slices run at once on two threads: the same output and input gradient to
     the last bit, the weight gradient summed in another order."""
+    monkeypatch.setattr(rg.ops.conv, "_SPLIT_FROM_BYTES", 2 ** 21)  # these batches are split
     def run(threads):
         rg.set_num_threads(threads)
         x = rg.tensor(randn(*x_shape, dtype=np.float32), requires_grad=True)
@@ -430,6 +432,14 @@ def test_conv2d_on_two_threads_matches_one_thread(two_threads, x_shape, w_shape,
 def test_conv2d_on_two_threads_gradcheck(two_threads, monkeypatch):
     """Tiny slices (a sample each), so that even a gradcheck-sized batch is split."""
     monkeypatch.setattr(rg.ops.conv, "_CHUNK_BYTES", 2 ** 12)
+    monkeypatch.setattr(rg.ops.conv, "_SPLIT_FROM_BYTES", 2 ** 12)
     check_grad(lambda x, w: rg.conv2d(x, w, padding=1), randn(6, 2, 5, 5),
                randn(3, 2, 3, 3, seed=1))
     assert two_threads and set(two_threads) == {2}
+
+
+def test_conv2d_keeps_a_small_batch_on_one_thread(two_threads):
+    x = rg.tensor(randn(32, 1, 28, 28, dtype=np.float32), requires_grad=True)
+    w = rg.tensor(randn(6, 1, 5, 5, seed=1, dtype=np.float32), requires_grad=True)
+    rg.conv2d(x, w, padding=2).sum().backward()
+    assert two_threads == [1, 1]
