@@ -23,7 +23,9 @@ by a hook or by the caller, or wrapping another tensor's array, always has one r
 (Where reference counts are not exact, gradients are always copied.) The same test tells a node
 whose op can use it (``Function.reuses_grad``) that its incoming gradient is exclusive, so that
 backward may overwrite that array instead of allocating a new one
-(``Function.grad_is_exclusive``).
+(``Function.grad_is_exclusive``). Similarly, a node that asks (``Function.reuses_saved``) is told
+when its saved tensors will be dropped after its backward (``Function.saved_is_disposable``), so
+that backward may use their memory for its own results.
 """
 import sys
 
@@ -170,6 +172,8 @@ def _run(roots, retain_graph, create_graph, capture, only_inputs):
             grads_by_output = pending.pop(node, None)
             input_grads = ()
             if grads_by_output:  # else no gradient reached this node: nothing to propagate
+                if node.reuses_saved:
+                    node.saved_is_disposable = not retain_graph
                 if (node.num_outputs == 1 and capture is None and node._pre_hooks is None
                         and node._retained is None):
                     g = grads_by_output[0]  # held by grads_by_output and g

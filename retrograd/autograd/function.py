@@ -48,6 +48,11 @@ class Function:
     # whose array nothing else refers to, which backward may overwrite and return.
     reuses_grad = False
     grad_is_exclusive = False
+    # Likewise, ops whose backward can overwrite what forward saved set reuses_saved; the engine
+    # sets saved_is_disposable while backward runs when the graph is not retained (the saved
+    # tensors are dropped right after it).
+    reuses_saved = False
+    saved_is_disposable = False
     # False (``set_materialize_grads``): backward receives None for an unused output's gradient.
     materialize_grads = True
     _pre_hooks = None  # {output_nr: [hook]} from Tensor.register_hook on an output

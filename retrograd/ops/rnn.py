@@ -185,12 +185,15 @@ class _Schedule:
 # -------------------------------------------------------------------------------- the cells
 class _Cell:
     """One cell's arithmetic on arrays: a step forward and the same step backward, side by
-    side; an instance serves one call of ``FusedRecurrence``. ``step`` writes the gate activations over their preactivations in ``gates`` and the
-    new states into ``new``; ``saved`` are this step's rows of the per-row arrays that
-    ``buffers`` allocated, kept for backward. ``backward_step`` receives the gradients of the
-    new states (``grads``, which it may complete in place), writes the gradients of the gates'
-    preactivations into ``gate_grads`` and returns the part of each previous state's gradient
-    that does not flow through ``h W_hh^T`` (None where there is none)."""
+    side; an instance serves one call of ``FusedRecurrence``. ``step`` writes the gate
+    activations over their preactivations in ``gates`` and the new states into ``new``;
+    ``saved`` are this step's rows of the per-row arrays that ``buffers`` allocated, kept for
+    backward. ``backward_step`` receives the gradients of the new states (``grads``, which it
+    may complete in place) and, after ``saved``, the step's rows of the arrays that
+    ``backward_buffers`` allocated; it writes the gradients of the gates' preactivations into
+    ``gate_grads``, which may be ``gates`` itself (so it reads every gate activation it needs
+    before writing over it), and returns the part of each previous state's gradient that does
+    not flow through ``h W_hh^T`` (None where there is none)."""
     gates = 1   # gate blocks stacked in the weights
     states = 1  # h, or h and c
 
@@ -202,7 +205,10 @@ class _Cell:
     def buffers(self, rows, hidden, dtype):
         return []
 
-    def input_gate_grads(self, gate_grads, gates, state_grads):
+    def backward_buffers(self, rows, hidden, dtype):
+        return []
+
+    def input_gate_grads(self, gate_grads, backward_buffers):
         """Gradients of the gates' input part ``x W_ih^T + b_ih``, for all rows, given those of
         the hidden part ``h W_hh^T + b_hh``, ``gate_grads``, which it may overwrite."""
         return gate_grads
@@ -259,11 +265,12 @@ class _LSTMCell(_Cell):
         tanh_c, = saved
         slope = gates * (1 - gates)  # sigmoid' of i, f, o (the g block goes unused)
         dc += dh * o * (1 - tanh_c * tanh_c)
+        carried, dg = dc * f, dc * i * (1 - g * g)  # before f, i and g are written over
         np.multiply(dc * g, slope[:, 0], out=gate_grads[:, 0])
         np.multiply(dc * prev[1], slope[:, 1], out=gate_grads[:, 1])
-        np.multiply(dc * i, 1 - g * g, out=gate_grads[:, 2])
+        np.copyto(gate_grads[:, 2], dg)
         np.multiply(dh * tanh_c, slope[:, 3], out=gate_grads[:, 3])
-        return None, dc * f
+        return None, carried
 
 
 class _GRUCell(_Cell):
@@ -304,23 +311,24 @@ class _GRUCell(_Cell):
         h *= z
         h += n
 
+    def backward_buffers(self, rows, hidden, dtype):
+        return [np.empty((rows, hidden), dtype)]  # dn: the gradient of n's input part
+
     def backward_step(self, grads, gates, prev, new, saved, gate_grads):
         dh = grads[0]
         r, z, n = (gates[:, k] for k in range(3))
-        hidden_n, = saved
-        dn = self._dn(dh, z, n)
+        hidden_n, dn = saved
+        np.multiply(dh * (1 - z), 1 - n * n, out=dn)
+        carried, dm = dh * z, dn * r  # before z and r are written over
         np.multiply(dn * hidden_n, r * (1 - r), out=gate_grads[:, 0])
         np.multiply(dh * (prev[0] - n), z * (1 - z), out=gate_grads[:, 1])
-        np.multiply(dn, r, out=gate_grads[:, 2])
-        return (dh * z,)
+        np.copyto(gate_grads[:, 2], dm)
+        return (carried,)
 
-    @staticmethod
-    def _dn(dh, z, n, out=None):
-        return np.multiply(dh * (1 - z), 1 - n * n, out=out)
-
-    def input_gate_grads(self, gate_grads, gates, state_grads):
+    def input_gate_grads(self, gate_grads, backward_buffers):
         # r and z are shared by both parts; n's input part skips r
-        self._dn(state_grads[0], gates[:, 1], gates[:, 2], out=gate_grads[:, 2])
+        dn, = backward_buffers
+        np.copyto(gate_grads[:, 2], dn)
         return gate_grads
 
 
@@ -328,9 +336,12 @@ class _GRUCell(_Cell):
 class FusedRecurrence(Function):
     """A whole layer (one direction) over a sequence as one node. Backward is backpropagation
     through time, step by step in reverse, with the weight gradients summed over all steps by
-    one matrix product each (see the module docstring)."""
+    one matrix product each (see the module docstring). Unless the graph is retained, the gate
+    gradients of each step are written over that step's gate activations, which are then no
+    longer needed: the backward pass's largest array needs no memory of its own."""
 
     once_differentiable = True
+    reuses_saved = True
 
     @staticmethod
     def forward(ctx, cell, schedule, reverse, x, h0, c0, w_ih, w_hh, b_ih, b_hh):
@@ -384,15 +395,17 @@ class FusedRecurrence(Function):
             if grad is not None:
                 buffer[final] += grad.array
 
-        gate_grads = np.empty_like(gate_blocks)  # of the hidden part h W_hh^T + b_hh
+        # Of the hidden part h W_hh^T + b_hh:
+        gate_grads = gate_blocks if ctx.saved_is_disposable else np.empty_like(gate_blocks)
         flat_gate_grads = gate_grads.reshape(rows, cell.gates * hidden)
+        scratch = saved + cell.backward_buffers(rows, hidden, gates.dtype)
         prev_h_grad = np.empty((batch, hidden), gates.dtype)
         for step in reversed(schedule.steps(reverse)):
             rows_now = step.state_rows
             direct = cell.backward_step([g[rows_now] for g in grads], gate_blocks[step.rows],
                                         [schedule.read_prev(s, step) for s in states],
                                         [s[rows_now] for s in states],
-                                        [array[step.rows] for array in saved],
+                                        [array[step.rows] for array in scratch],
                                         gate_grads[step.rows])
             prev_grads = [np.matmul(flat_gate_grads[step.rows], w_hh,
                                     out=prev_h_grad[:step.size]), *direct[1:]]
@@ -402,20 +415,21 @@ class FusedRecurrence(Function):
                 schedule.add_to_prev(buffer, step, grad)
 
         needs = ctx.needs_input_grad
-        dx = dh0 = dc0 = dw_ih = dw_hh = db_ih = db_hh = None
+        dx = dw_ih = dw_hh = db_ih = db_hh = None
+        # The initial states' gradients are copied out, so that the buffers go before the input
+        # gradient is made: one sequence-sized array less at the peak.
+        dh0, dc0 = ([_tensor(g[:batch].copy()) if needs[4 + k] else None
+                     for k, g in enumerate(grads)] + [None])[:2]
+        del grads
         if needs[7]:
             dw_hh = _tensor(np.matmul(flat_gate_grads.T, schedule.gather_prev(states[0], reverse)))
         if needs[9]:
             db_hh = _tensor(flat_gate_grads.sum(0))
         # The hidden part's gradients are used up: the input part's may take their place.
         input_gate_grads = cell.input_gate_grads(
-            gate_grads, gate_blocks, [g[batch:] for g in grads]).reshape(flat_gate_grads.shape)
+            gate_grads, scratch[len(saved):]).reshape(flat_gate_grads.shape)
         if needs[3]:
             dx = _tensor(np.matmul(input_gate_grads, w_ih).reshape(x.shape))
-        if needs[4]:
-            dh0 = _tensor(grads[0][:batch])
-        if needs[5]:
-            dc0 = _tensor(grads[1][:batch])
         if needs[6]:
             dw_ih = _tensor(np.matmul(input_gate_grads.T, x.reshape(rows, x.shape[-1])))
         if needs[8]:
