@@ -205,7 +205,9 @@ class _Cell:
     def buffers(self, rows, hidden, dtype):
         return []
 
-    def backward_buffers(self, rows, hidden, dtype):
+    def backward_buffers(self, rows, hidden, dtype, disposable_saved=None):
+        """Per-row scratch arrays for backward; ``disposable_saved``: the arrays ``buffers``
+        made, when backward may write over them (None otherwise)."""
         return []
 
     def input_gate_grads(self, gate_grads, backward_buffers):
@@ -311,18 +313,22 @@ class _GRUCell(_Cell):
         h *= z
         h += n
 
-    def backward_buffers(self, rows, hidden, dtype):
-        return [np.empty((rows, hidden), dtype)]  # dn: the gradient of n's input part
+    def backward_buffers(self, rows, hidden, dtype, disposable_saved=None):
+        # dn, the gradient of n's input part, in m's place once m is no longer needed
+        if disposable_saved is not None:
+            return disposable_saved[:1]
+        return [np.empty((rows, hidden), dtype)]
 
     def backward_step(self, grads, gates, prev, new, saved, gate_grads):
         dh = grads[0]
         r, z, n = (gates[:, k] for k in range(3))
-        hidden_n, dn = saved
-        np.multiply(dh * (1 - z), 1 - n * n, out=dn)
-        carried, dm = dh * z, dn * r  # before z and r are written over
-        np.multiply(dn * hidden_n, r * (1 - r), out=gate_grads[:, 0])
+        hidden_n, dn = saved  # dn may be hidden_n's memory: written last
+        dn_now = np.multiply(dh * (1 - z), 1 - n * n)
+        carried, dm = dh * z, dn_now * r  # before z and r are written over
+        np.multiply(dn_now * hidden_n, r * (1 - r), out=gate_grads[:, 0])
         np.multiply(dh * (prev[0] - n), z * (1 - z), out=gate_grads[:, 1])
         np.copyto(gate_grads[:, 2], dm)
+        np.copyto(dn, dn_now)
         return (carried,)
 
     def input_gate_grads(self, gate_grads, backward_buffers):
@@ -391,14 +397,16 @@ class FusedRecurrence(Function):
         if grad_output is not None:
             grads[0][batch:] = grad_output.array.reshape(rows, hidden)
         final = schedule.final_rows(reverse)
-        for buffer, grad in zip(grads, grad_final):
+        for k, grad in enumerate(grad_final):
             if grad is not None:
-                buffer[final] += grad.array
+                grads[k][final] += grad.array
 
+        disposable = ctx.saved_is_disposable
         # Of the hidden part h W_hh^T + b_hh:
-        gate_grads = gate_blocks if ctx.saved_is_disposable else np.empty_like(gate_blocks)
+        gate_grads = gate_blocks if disposable else np.empty_like(gate_blocks)
         flat_gate_grads = gate_grads.reshape(rows, cell.gates * hidden)
-        scratch = saved + cell.backward_buffers(rows, hidden, gates.dtype)
+        scratch = saved + cell.backward_buffers(rows, hidden, gates.dtype,
+                                                saved if disposable else None)
         prev_h_grad = np.empty((batch, hidden), gates.dtype)
         for step in reversed(schedule.steps(reverse)):
             rows_now = step.state_rows
@@ -411,8 +419,8 @@ class FusedRecurrence(Function):
                                     out=prev_h_grad[:step.size]), *direct[1:]]
             if direct[0] is not None:
                 prev_grads[0] += direct[0]
-            for buffer, grad in zip(grads, prev_grads):
-                schedule.add_to_prev(buffer, step, grad)
+            for k, grad in enumerate(prev_grads):
+                schedule.add_to_prev(grads[k], step, grad)
 
         needs = ctx.needs_input_grad
         dx = dw_ih = dw_hh = db_ih = db_hh = None
