@@ -10,7 +10,7 @@ matrices are built with strided copies (never a Python loop over pixels), and th
 Backward of out = W cols:  dW = sum over samples of dout cols^T,  dcols = W^T dout,
 dx = col2im(dcols).
 
-Three measured choices make this fast (see docs/performance.md):
+Measured choices that make this fast (see docs/performance.md):
  - The patch matrices are KH*KW times the size of the input, so they are built a slice of the
    batch at a time into one reused buffer of about 2 MiB, which stays in cache between being
    written and being multiplied; they are not kept for backward (the weight gradient builds
