@@ -86,12 +86,14 @@ def _start():
     set_num_threads(max(counts) if counts else 1)
 
 
-def worker_count(parts):
-    """Over how many threads ``parts`` independent parts of an op are spread: one inside a
-    worker (no nesting) or where BLAS's thread count is not under control."""
+def worker_count(parts, nbytes, bytes_per_worker):
+    """Over how many threads ``parts`` independent parts of an op, ``nbytes`` of work in all,
+    are spread: no more than one per ``bytes_per_worker`` (less work per thread than waking it
+    costs is done faster on fewer), and one inside a worker (no nesting) or where BLAS's thread
+    count is not under control."""
     if getattr(_local, "is_worker", False) or not _blas_libraries():
         return 1
-    return max(1, min(_threads, parts))
+    return max(1, min(_threads, parts, nbytes // bytes_per_worker))
 
 
 def _as_worker(fn, share):
@@ -127,13 +129,14 @@ def in_parallel(fn, shares):
     return [first] + [future.result() for future in futures]
 
 
-# Below about this many bytes of input, an op's work takes less than waking threads costs.
-PARALLEL_FROM_BYTES = 2 ** 20
+# Input bytes per thread of an elementwise op (e.g. pooling) below which another thread costs
+# more than it saves.
+BATCH_BYTES_PER_WORKER = 2 ** 19
 
 
 def batch_shares(size, nbytes):
     """The batch (of ``size`` samples, ``nbytes`` of input) as even slices, one per thread
     where the work is large enough to share."""
-    count = worker_count(size) if nbytes >= PARALLEL_FROM_BYTES else 1
+    count = worker_count(size, nbytes, BATCH_BYTES_PER_WORKER)
     bounds = [size * k // count for k in range(count + 1)]
     return [slice(lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:])]

@@ -413,7 +413,7 @@ def test_conv2d_on_two_threads_matches_one_thread(two_threads, monkeypatch, x_sh
                                                   kwargs):
     """The batch's slices run at once on two threads: the same output and input gradient to
     the last bit, the weight gradient summed in another order."""
-    monkeypatch.setattr(rg.ops.conv, "_SPLIT_FROM_BYTES", 2 ** 21)  # these batches are split
+    monkeypatch.setattr(rg.ops.conv, "_BYTES_PER_WORKER", 2 ** 20)  # these batches are split
     def run(threads):
         rg.set_num_threads(threads)
         x = rg.tensor(randn(*x_shape, dtype=np.float32), requires_grad=True)
@@ -432,7 +432,7 @@ def test_conv2d_on_two_threads_matches_one_thread(two_threads, monkeypatch, x_sh
 def test_conv2d_on_two_threads_gradcheck(two_threads, monkeypatch):
     """Tiny slices (a sample each), so that even a gradcheck-sized batch is split."""
     monkeypatch.setattr(rg.ops.conv, "_CHUNK_BYTES", 2 ** 12)
-    monkeypatch.setattr(rg.ops.conv, "_SPLIT_FROM_BYTES", 2 ** 12)
+    monkeypatch.setattr(rg.ops.conv, "_BYTES_PER_WORKER", 2 ** 11)
     check_grad(lambda x, w: rg.conv2d(x, w, padding=1), randn(6, 2, 5, 5),
                randn(3, 2, 3, 3, seed=1))
     assert two_threads and set(two_threads) == {2}

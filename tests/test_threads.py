@@ -42,14 +42,15 @@ def test_set_num_threads_refuses_non_positive_counts(bad):
 def test_in_parallel_runs_the_shares_at_once_and_in_order(restore_threads):
     blas_handles()
     rg.set_num_threads(3)
-    assert threads.worker_count(10) == 3 and threads.worker_count(2) == 2
+    assert threads.worker_count(10, 30, 1) == 3 and threads.worker_count(2, 30, 1) == 2
+    assert threads.worker_count(10, 30, 15) == 2 and threads.worker_count(10, 30, 16) == 1
     arrived = threading.Barrier(3, timeout=10)  # only passes if all three run at the same time
     seen = {}
 
     def share(k):
         seen[k] = (threading.get_ident(), [lib.num_threads for lib in threads._blas_libraries()])
         arrived.wait()
-        assert threads.worker_count(5) == 1  # no nesting inside a worker
+        assert threads.worker_count(5, 30, 1) == 1  # no nesting inside a worker
         return k * k
     assert threads.in_parallel(share, [1, 2, 3]) == [1, 4, 9]
     assert len({ident for ident, _ in seen.values()}) == 3

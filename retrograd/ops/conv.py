@@ -55,9 +55,10 @@ __all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
 
 # Bytes of patch matrix built at a time (see the module docstring).
 _CHUNK_BYTES = 2 ** 21
-# Less patch matrix than this is built faster on one thread than on several: waking a thread
-# and handing the interpreter lock back and forth cost more than they save.
-_SPLIT_FROM_BYTES = 4 * _CHUNK_BYTES
+# Patch matrix per thread below which more threads are slower (measured on two: 8 MiB of
+# patches were not worth splitting): waking a thread and handing the interpreter lock back and
+# forth cost more than they save.
+_BYTES_PER_WORKER = 2 * _CHUNK_BYTES
 
 
 class _Workspace(threading.local):
@@ -148,7 +149,7 @@ class _Patches:
         self.rows = cg * kh * kw  # per group
         per_sample = c * kh * kw * self.positions * self.dtype.itemsize
         per = min(max(1, _CHUNK_BYTES // max(per_sample, 1)), max(n, 1))
-        workers = threads.worker_count(n) if n * per_sample >= _SPLIT_FROM_BYTES else 1
+        workers = threads.worker_count(n, n * per_sample, _BYTES_PER_WORKER)
         count = -(-n // per)
         count = -(-count // workers) * workers  # so that the threads get equal shares
         per = self.per = -(-n // count) if n else 1
