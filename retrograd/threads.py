@@ -33,6 +33,16 @@ _pool, _pool_size = None, 0  # the worker threads (the calling thread is one mor
 _local = threading.local()
 
 
+def _forget_pool():
+    """In a forked child the pool's threads do not exist: start a new pool when needed."""
+    global _pool, _pool_size
+    _pool, _pool_size = None, 0
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
 def _blas_libraries():
     global _blas
     if _blas is None:

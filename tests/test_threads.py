@@ -1,6 +1,8 @@
 """retrograd's threads (retrograd/threads.py) and its allocator setting (retrograd/_malloc.py)."""
 import ctypes
 import os
+import select
+import signal
 import subprocess
 import sys
 import threading
@@ -128,3 +130,26 @@ def test_openblas_threads_stop_spinning_soon_after_a_product():
     """OpenBLAS's default would keep one thread spinning for about 0.1 s of CPU here."""
     blas_handles()
     assert float(_run_python(IDLE_CPU)) < 0.05
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+def test_a_forked_child_gets_worker_threads_of_its_own(restore_threads):
+    blas_handles()
+    rg.set_num_threads(2)
+    assert threads.in_parallel(lambda k: k + 1, [1, 2]) == [2, 3]  # the parent's pool exists
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: the parent's worker thread is not here
+        os.close(read)
+        try:
+            result = threads.in_parallel(lambda k: k * 10, [1, 2])
+            os.write(write, repr(result).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    ready, _, _ = select.select([read], [], [], 20)
+    if not ready:  # the child hangs waiting for a worker that does not exist
+        os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    with os.fdopen(read) as pipe:
+        assert ready and pipe.read() == "[10, 20]"
