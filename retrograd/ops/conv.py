@@ -170,9 +170,12 @@ class _Patches:
 
     def in_parallel(self, run_share):
         """``[run_share(patches, slices) for each share of the batch's slices]``, the shares
-        running at once on as many threads, each with its own patch buffers."""
-        return threads.in_parallel(lambda share: run_share(self.for_thread(), share),
-                                   self.shares)
+        running at once on as many threads, each with its own patch buffers (the calling
+        thread, which runs the first share, uses these)."""
+        return threads.in_parallel(
+            lambda numbered: run_share(self if numbered[0] == 0 else self.for_thread(),
+                                       numbered[1]),
+            list(enumerate(self.shares)))
 
     def build(self, xp, batch):
         """The patch matrices of xp[batch], valid until the next call."""

@@ -121,15 +121,16 @@ class MaxPool2d(Function):
 
         def route(rows):
             """Sends the gradients of the samples ``rows`` to their windows' winners."""
-            chosen = np.empty(g[rows].shape, dtype=bool)
-            routed = np.empty_like(g[rows]) if overlapping else None
+            grads, winner, dx = g[rows], ctx.winner[rows], dxp[rows]
+            chosen = np.empty(grads.shape, dtype=bool)
+            routed = np.empty_like(grads) if overlapping else None
             for k, (i, j) in enumerate(offsets):
-                target = _window(dxp[rows], i, j, out_size, stride, dilation)
-                np.equal(ctx.winner[rows], k, out=chosen)
+                target = _window(dx, i, j, out_size, stride, dilation)
+                np.equal(winner, k, out=chosen)
                 if overlapping:  # an input entry can win in several windows: add up
-                    target += np.multiply(g[rows], chosen, out=routed)
+                    target += np.multiply(grads, chosen, out=routed)
                 else:  # disjoint windows: each entry is written once at most
-                    np.multiply(g[rows], chosen, out=target)
+                    np.multiply(grads, chosen, out=target)
         threads.in_parallel(route, ctx.shares)
         if dxp.shape != shape:  # drop the padding (a copy; dxp itself stays unshared)
             dxp = np.ascontiguousarray(dxp[:, :, pad[0]:pad[0] + shape[2],
