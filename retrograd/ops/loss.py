@@ -106,8 +106,9 @@ def _along_class_dim(vector, ndim, class_dim):
     return vector.reshape((-1,) + (1,) * (ndim - class_dim - 1))
 
 
-def _index_targets(op, input, target, weight, ignore_index, label_smoothing):
-    """``q`` (as an array shaped like ``input``) and the 'mean' divisor for class indices."""
+def _checked_labels(op, input, target, ignore_index):
+    """(class dimension, labels with ignored ones replaced by 0, mask of the counted ones or
+    None when all count) for class-index targets, after checking their shape and range."""
     class_dim = _class_dim(op, input)
     num_classes = input.shape[class_dim]
     expected = input.shape[:class_dim] + input.shape[class_dim + 1:]
@@ -115,16 +116,32 @@ def _index_targets(op, input, target, weight, ignore_index, label_smoothing):
         raise ValueError(f"{op}: expected a target of shape {expected} for an input of shape "
                          f"{tuple(input.shape)}, got {tuple(target.shape)}")
     labels = target.array
+    # Seen as unsigned, negative labels are huge: one maximum checks the usual case.
+    unsigned = labels.view(f"u{labels.itemsize}") if labels.dtype.kind == "i" else labels
+    if not labels.size or (unsigned.max() < num_classes
+                           and not 0 <= ignore_index < num_classes):
+        return class_dim, labels, None
     kept = labels != ignore_index
     all_kept = kept.all()
     counted = labels if all_kept else labels[kept]
     if counted.size and (counted.min() < 0 or counted.max() >= num_classes):
         bad = counted[(counted < 0) | (counted >= num_classes)].flat[0]
         raise IndexError(f"{op}: target {bad} is out of bounds for {num_classes} classes")
-    safe_labels = labels if all_kept else np.where(kept, labels, 0)
+    if all_kept:
+        return class_dim, labels, None
+    return class_dim, np.where(kept, labels, 0), kept
+
+
+def _index_targets(op, input, target, weight, ignore_index, label_smoothing):
+    """``q`` (as an array shaped like ``input``) and the 'mean' divisor for class indices."""
+    class_dim, safe_labels, kept = _checked_labels(op, input, target, ignore_index)
+    num_classes = input.shape[class_dim]
     # One-hot rows by comparison with the class numbers (faster than scattering into zeros).
     q = (np.expand_dims(safe_labels, class_dim) == _along_class_dim(
         np.arange(num_classes), input.ndim, class_dim)).astype(input.dtype)
+    all_kept = kept is None
+    if all_kept:
+        kept = np.ones(safe_labels.shape, dtype=bool)
     if weight is None:
         sample_weight = kept
         if not all_kept:
@@ -167,6 +184,11 @@ def _weighted_nll(log_probs, q, class_dim, reduction, divisor):
         per_sample = -np.einsum(equation, q, log_probs)
         if np.isnan(per_sample).any():  # 0 * -inf somewhere: redo without those products
             per_sample = -np.einsum(equation, q, np.where(q == 0, 0, log_probs))
+    return _reduce_array(per_sample, reduction, divisor)
+
+
+def _reduce_array(per_sample, reduction, divisor):
+    """Each sample's loss reduced as asked; 'mean' divides the sum by ``divisor``."""
     if reduction == "none":
         return per_sample
     total = per_sample.sum()
@@ -236,6 +258,54 @@ class CrossEntropy(Function):
         return grad_x, grad_q, None, None, None
 
 
+def _target_positions(labels, class_dim):
+    """The index of every sample's target class in the input, for NumPy's fancy indexing."""
+    positions = list(np.indices(labels.shape, sparse=True))
+    positions.insert(class_dim, labels)
+    return tuple(positions)
+
+
+class IndexCrossEntropy(Function):
+    """d ce = g (softmax(x) - onehot(y)) dx, g the gradient of each counted sample's loss"""
+
+    # cross_entropy's common case (class indices, no class weights, no label smoothing): the
+    # log-probability of each target is picked out instead of summed against a one-hot q.
+
+    @staticmethod
+    def forward(ctx, x, labels, kept, class_dim, reduction):
+        log_probs = log_softmax_array(x.array, class_dim)
+        ctx.save_for_backward(x, Tensor._make(log_probs), labels)
+        ctx.kept, ctx.class_dim, ctx.reduction = kept, class_dim, reduction
+        ctx.divisor = np.asarray(labels.array.size if kept is None else kept.sum(),
+                                 dtype=log_probs.dtype)
+        per_sample = -log_probs[_target_positions(labels.array, class_dim)]
+        if kept is not None:
+            per_sample[~kept] = 0
+        return _reduce_array(per_sample, reduction, ctx.divisor)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, log_probs, labels = ctx.saved_tensors
+        targets = _target_positions(labels.array, ctx.class_dim)
+        kept = None if ctx.kept is None else np.expand_dims(ctx.kept, ctx.class_dim)
+        scale = _per_sample_grad(ctx, grad)
+        if grad_mode.is_grad_enabled():
+            # Recording (create_graph=True): the same formula in tensor ops on x.
+            q = np.zeros(x.shape, dtype=x.dtype)
+            q[targets] = 1
+            probs = log_softmax(x, ctx.class_dim).exp()
+            if kept is not None:
+                q *= kept
+                probs = probs * Tensor._make(kept.astype(x.dtype))
+            return scale * (probs - Tensor._make(q)), None
+        grad_x = np.exp(log_probs.array)
+        grad_x[targets] -= 1  # one position per sample: no repeated index
+        if kept is not None:
+            grad_x *= kept
+        grad_x *= scale.array
+        return Tensor._make(grad_x), None
+
+
 def _classification_loss(op, node, input, target, weight, ignore_index, reduction,
                          label_smoothing):
     if not 0.0 <= label_smoothing <= 1.0:
@@ -243,6 +313,10 @@ def _classification_loss(op, node, input, target, weight, ignore_index, reductio
                          f"{label_smoothing}")
     if input.dtype.kind != "f":
         raise RuntimeError(f"{op}: expected a floating point input, got {input.dtype}")
+    if node is CrossEntropy and target.dtype.kind in "iu" and weight is None \
+            and not label_smoothing:
+        class_dim, labels, kept = _checked_labels(op, input, target, ignore_index)
+        return IndexCrossEntropy.apply(input, Tensor._make(labels), kept, class_dim, reduction)
     if target.dtype.kind == "f":
         q, divisor = _probability_targets(op, input, target, weight, label_smoothing)
     elif target.dtype.kind in "iu":

@@ -158,11 +158,36 @@ def test_cross_entropy_gradient_penalty():
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-5, atol=1e-7)
 
 
-def test_cross_entropy_is_one_node():
+@pytest.mark.parametrize("target,options,node", [
+    (np.array([0, 1, 2]), {}, "IndexCrossEntropy"),
+    (np.array([0, 1, 2]), {"label_smoothing": 0.1}, "CrossEntropy"),
+    (np.full((3, 4), 0.25), {}, "CrossEntropy"),
+])
+def test_cross_entropy_is_one_node(target, options, node):
     x = rg.tensor(randn(3, 4), requires_grad=True)
-    loss = F.cross_entropy(x, rg.tensor([0, 1, 2]))
-    assert type(loss.grad_fn).__name__ == "CrossEntropy"
+    loss = F.cross_entropy(x, rg.tensor(target), **options)
+    assert type(loss.grad_fn).__name__ == node
     assert loss.grad_fn.next_edges[0][0] is x
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("shape,labels", [((4, 4), [0, 3, -100, 2]),
+                                          ((2, 3, 2), [[0, -100], [2, 1]]),
+                                          ((3,), 1)])
+def test_cross_entropy_class_indices_double_backward(shape, labels, reduction):
+    # The plain class-index case has a node of its own, with its own recorded backward.
+    x = rg.tensor(randn(*shape), requires_grad=True)
+    t = rg.tensor(np.array(labels))
+
+    def loss(logits):
+        return F.cross_entropy(logits, t, reduction=reduction)
+
+    assert rg.autograd.gradgradcheck(loss, (x,))
+    out = loss(x)
+    g = rg.tensor(randn(*out.shape, seed=5))
+    (recorded,) = rg.autograd.grad(out, x, g, create_graph=True)
+    (plain,) = rg.autograd.grad(loss(x), x, g)
+    np.testing.assert_allclose(recorded.detach().numpy(), plain.numpy(), rtol=1e-12)
 
 
 @requires_torch
