@@ -16,7 +16,8 @@ PyTorch with ``set_num_threads``).
 Sections: the training steps of W1-W5 (time, examples/s, ratios, peak memory of a step, first
 loss as a check that all did the same work); W6, a 2048^3 float32 matrix product (the machine's
 limit); the engine's per-op overhead; scaling with batch size and sequence length; one MNIST
-epoch of LeNet-5 through the real training loop; and which performance targets are met.
+epoch of LeNet-5 through the real training loop (the median of three per framework); and which
+performance targets are met.
 ``--quick`` runs everything on tiny sizes, in this process (a smoke test, not a measurement).
 """
 import argparse
@@ -59,16 +60,18 @@ class Sizes:
     gemm: int
     overhead_ops: int
     epoch_batches: int       # None: the whole epoch
+    epoch_rounds: int        # epochs per framework, taking turns; the ratio is of the medians
     scaling_batches: tuple
     scaling_lengths: tuple
 
 
 FULL = Sizes(repeats=21, warmup=3, rounds=3, isolated=True, batch={}, seq_len={}, gemm=2048,
-             overhead_ops=999, epoch_batches=None, scaling_batches=(32, 128, 512),
+             overhead_ops=999, epoch_batches=None, epoch_rounds=3,
+             scaling_batches=(32, 128, 512),
              scaling_lengths=(50, 100, 200))
 QUICK = Sizes(repeats=3, warmup=1, rounds=1, isolated=False,
               batch={"W1": 4, "W2": 4, "W3": 2, "W4": 2, "W5": 2}, seq_len={"W4": 5, "W5": 5},
-              gemm=64, overhead_ops=30, epoch_batches=2, scaling_batches=(2, 4),
+              gemm=64, overhead_ops=30, epoch_batches=2, epoch_rounds=1, scaling_batches=(2, 4),
               scaling_lengths=(3, 6))
 
 
@@ -137,14 +140,16 @@ def scaling_rows(sizes, torch, threads):
 
 
 def epoch_times(sizes, torch, threads):
-    """(retrograd seconds, PyTorch seconds or None, batches, data source) for one LeNet-5 epoch
-    through ``benchmarks.lenet_epoch``'s loops, on the same weights and batches, each in a
-    fresh process where ``sizes.isolated``."""
-    results = lenet_epoch.compare(sizes.epoch_batches, threads, torch_installed=torch is not None,
+    """(retrograd's median seconds, PyTorch's or None, batches, data source) for one LeNet-5
+    epoch through ``benchmarks.lenet_epoch``'s loops, on the same weights and batches, each in
+    a fresh process where ``sizes.isolated``, ``sizes.epoch_rounds`` epochs each."""
+    results = lenet_epoch.compare(sizes.epoch_batches, threads, rounds=sizes.epoch_rounds,
+                                  torch_installed=torch is not None,
                                   fresh_processes=sizes.isolated)
-    ours = results["retrograd"][0]
-    theirs = results["pytorch"][0]["seconds"] if "pytorch" in results else None
-    return ours["seconds"], theirs, ours["batches"], ours["source"]
+    medians = {name: statistics.median(r["seconds"] for r in runs)
+               for name, runs in results.items()}
+    first = results["retrograd"][0]
+    return medians["retrograd"], medians.get("pytorch"), first["batches"], first["source"]
 
 
 # ------------------------------------------------------------------------------- reporting
@@ -244,9 +249,10 @@ def print_scaling(results):
             f"{name} {ratio:.2f}" for (k, name), ratio in spreads.items() if k == key))
 
 
-def print_epoch(ours, theirs, count, source):
+def print_epoch(ours, theirs, count, source, rounds):
     print(f"\nLeNet-5, one epoch of {count} batches of {lenet_epoch.BATCH_SIZE}, SGD with "
-          f"momentum, the real training loop; data: {textwrap.shorten(source, 60)}")
+          f"momentum, the real training loop, median of {rounds} epochs each; data: "
+          f"{textwrap.shorten(source, 60)}")
     print(f"  retrograd {ours:8.2f} s")
     if theirs is not None:
         print(f"  pytorch   {theirs:8.2f} s   retrograd / pytorch = {ours / theirs:.2f}x")
@@ -332,7 +338,7 @@ def main(argv=None):
     epoch_ratio = None
     if not args.no_epoch:
         ours, theirs, count, source = epoch_times(sizes, torch, threads)
-        print_epoch(ours, theirs, count, source)
+        print_epoch(ours, theirs, count, source, sizes.epoch_rounds)
         epoch_ratio = theirs and ours / theirs
     checks = target_checks(rows, scaling, epoch_ratio)
     print_targets(checks)
