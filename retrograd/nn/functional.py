@@ -173,11 +173,11 @@ def linear(input, weight, bias=None):
     if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
         raise RuntimeError(f"linear: input of shape {tuple(input.shape)} does not match weight "
                            f"of shape {tuple(weight.shape)} (in_features {weight.shape[1]})")
-    dtypes = {t.dtype for t in (input, weight, bias) if t is not None}
-    if len(dtypes) > 1:
+    if input.dtype != weight.dtype or (bias is not None and bias.dtype != input.dtype):
+        dtypes = {t.dtype for t in (input, weight, bias) if t is not None}
         raise RuntimeError(f"linear: expected input, weight and bias of one dtype, got "
                            f"{', '.join(sorted(map(str, dtypes)))}")
-    if bias is not None:
+    if bias is not None and bias.shape != (weight.shape[0],):  # else it broadcasts
         try:
             np.broadcast_shapes(bias.shape, input.shape[:-1] + (weight.shape[0],))
         except ValueError:
