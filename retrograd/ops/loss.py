@@ -199,13 +199,15 @@ def _reduce_array(per_sample, reduction, divisor):
 
 
 def _per_sample_grad(ctx, grad):
-    """The gradient of each sample's loss, shaped to broadcast along the class dimension."""
+    """The gradient of each sample's loss, shaped to broadcast along the class dimension: a
+    tensor when recording (``grad`` a tensor), else an array (``grad`` an array)."""
     if ctx.reduction == "mean":
         # With nothing counted (every target ignored) the loss is NaN but q is all zero: the
         # gradient is zero, as in PyTorch, and dividing by 1 instead of 0 keeps it from NaN.
-        return grad / Tensor._make(ctx.divisor if ctx.divisor else np.ones_like(ctx.divisor))
+        divisor = ctx.divisor if ctx.divisor else np.ones_like(ctx.divisor)
+        return grad / (divisor if isinstance(grad, np.ndarray) else Tensor._make(divisor))
     if ctx.reduction == "none" and grad.ndim:
-        return grad.unsqueeze(ctx.class_dim)
+        return grad.reshape(grad.shape[:ctx.class_dim] + (1,) + grad.shape[ctx.class_dim:])
     return grad
 
 
@@ -243,7 +245,7 @@ class CrossEntropy(Function):
             grad_x = np.exp(log_probs.array)
             grad_x *= q.array.sum(axis=ctx.class_dim, keepdims=True)
             grad_x -= q.array
-            grad_x *= _per_sample_grad(ctx, grad).array
+            grad_x *= _per_sample_grad(ctx, grad.array)
             return Tensor._make(grad_x), None, None, None, None
         if grad_mode.is_grad_enabled():
             # Recording (create_graph=True): rebuild log_softmax from x so that the gradient
@@ -288,9 +290,9 @@ class IndexCrossEntropy(Function):
         x, log_probs, labels = ctx.saved_tensors
         targets = _target_positions(labels.array, ctx.class_dim)
         kept = None if ctx.kept is None else np.expand_dims(ctx.kept, ctx.class_dim)
-        scale = _per_sample_grad(ctx, grad)
         if grad_mode.is_grad_enabled():
             # Recording (create_graph=True): the same formula in tensor ops on x.
+            scale = _per_sample_grad(ctx, grad)
             q = np.zeros(x.shape, dtype=x.dtype)
             q[targets] = 1
             probs = log_softmax(x, ctx.class_dim).exp()
@@ -302,7 +304,7 @@ class IndexCrossEntropy(Function):
         grad_x[targets] -= 1  # one position per sample: no repeated index
         if kept is not None:
             grad_x *= kept
-        grad_x *= scale.array
+        grad_x *= _per_sample_grad(ctx, grad.array)
         return Tensor._make(grad_x), None
 
 
