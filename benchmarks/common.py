@@ -9,12 +9,14 @@ import time
 import retrograd as rg
 
 
-def wall_times(fn, repeats=20, warmup=3):
-    """Wall times of ``fn()`` in seconds, ``repeats`` runs after ``warmup`` runs."""
+def wall_times(fn, repeats=20, warmup=3, min_seconds=0.0):
+    """Wall times of ``fn()`` in seconds after ``warmup`` runs: ``repeats`` runs, or more until
+    the timed runs add up to ``min_seconds`` (short steps get more samples, so that their
+    median is as steady as a long step's)."""
     for _ in range(warmup):
         fn()
     times = []
-    for _ in range(repeats):
+    while len(times) < repeats or sum(times) < min_seconds:
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)

@@ -2,6 +2,7 @@
 training steps, and the peak memory of one step.
 
     python -m benchmarks.isolated time W2 retrograd [--batch 128] [--steps 100] [--repeats 7]
+        [--min-seconds 0.5]
     python -m benchmarks.isolated memory W2 pytorch [--threads 2]
 
 Why a process of its own: PyTorch's and OpenBLAS's worker threads keep spinning for a while
@@ -38,11 +39,12 @@ def _step(key, contender, batch, steps, threads):
 
 
 def step_times_here(key, contender, batch=None, steps=None, threads=None, repeats=7,
-                    warmup=3):
-    """{"loss": the first step's loss, "times": seconds of ``repeats`` steps after warm-up}."""
+                    warmup=3, min_seconds=0.0):
+    """{"loss": the first step's loss, "times": seconds of at least ``repeats`` steps (and of
+    ``min_seconds`` in all) after warm-up}."""
     step = _step(key, contender, batch, steps, threads)
     loss = step()  # the first warm-up step
-    return {"loss": loss, "times": wall_times(step, repeats, warmup - 1)}
+    return {"loss": loss, "times": wall_times(step, repeats, warmup - 1, min_seconds)}
 
 
 def _status_kib(field):
@@ -96,12 +98,14 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=None, help="sequence length")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--repeats", type=int, default=7, help="timed steps")
+    parser.add_argument("--min-seconds", type=float, default=0.0,
+                        help="time more steps until they add up to this")
     parser.add_argument("--warmup", type=int, default=3, help="steps before timing")
     args = parser.parse_args(argv)
     common = dict(batch=args.batch, steps=args.steps, threads=args.threads)
     if args.measurement == "time":
         result = step_times_here(args.workload, args.contender, repeats=args.repeats,
-                                 warmup=args.warmup, **common)
+                                 warmup=args.warmup, min_seconds=args.min_seconds, **common)
     else:
         result = peak_bytes_here(args.workload, args.contender, **common)
     print(json.dumps(result))

@@ -7,8 +7,9 @@ A training step is forward, softmax cross-entropy, backward and a plain SGD upda
 with the same initial weights and batch for every contender. Each contender runs in a fresh
 process of its own (``benchmarks.isolated``: worker threads of different libraries in one
 process slow each other down), in rounds where the contenders take turns, so that a change of
-load on the machine affects them alike; each figure is the median of ``--repeats`` timed steps
-over the rounds, after warm-up, and the spread (interquartile range over median) says how noisy
+load on the machine affects them alike; each figure is the median of at least ``--repeats``
+timed steps over the rounds, after warm-up (short steps are repeated until each process has
+timed half a second of them), and the spread (interquartile range over median) says how noisy
 the run was. ``--in-process`` times them instead in this process, taking turns step by step.
 Every contender runs on the same number of threads (NumPy's BLAS pinned with threadpoolctl,
 PyTorch with ``set_num_threads``).
@@ -52,6 +53,7 @@ _BLAS_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 class Sizes:
     """How big and how long each section runs."""
     repeats: int
+    min_seconds: float       # each process times steps until they add up to at least this
     warmup: int
     rounds: int              # fresh processes per contender (``isolated``)
     isolated: bool           # each contender in processes of its own, else in this one
@@ -65,11 +67,11 @@ class Sizes:
     scaling_lengths: tuple
 
 
-FULL = Sizes(repeats=21, warmup=3, rounds=3, isolated=True, batch={}, seq_len={}, gemm=2048,
+FULL = Sizes(repeats=21, min_seconds=0.5, warmup=3, rounds=3, isolated=True, batch={}, seq_len={}, gemm=2048,
              overhead_ops=999, epoch_batches=None, epoch_rounds=3,
              scaling_batches=(32, 128, 512),
              scaling_lengths=(50, 100, 200))
-QUICK = Sizes(repeats=3, warmup=1, rounds=1, isolated=False,
+QUICK = Sizes(repeats=3, min_seconds=0.0, warmup=1, rounds=1, isolated=False,
               batch={"W1": 4, "W2": 4, "W3": 2, "W4": 2, "W5": 2}, seq_len={"W4": 5, "W5": 5},
               gemm=64, overhead_ops=30, epoch_batches=2, epoch_rounds=1, scaling_batches=(2, 4),
               scaling_lengths=(3, 6))
@@ -86,6 +88,7 @@ def time_steps(key, sizes, torch, threads, batch=None, seq_len=None):
             for name in contenders[turn:] + contenders[:turn]:
                 result = step_times(key, name, batch=batch, steps=seq_len, threads=threads,
                                     repeats=-(-sizes.repeats // sizes.rounds),
+                                    min_seconds=sizes.min_seconds,
                                     warmup=sizes.warmup)
                 times[name] += result["times"]
                 losses[name] = result["loss"]
@@ -193,10 +196,11 @@ def print_header(threads, torch):
 
 
 def print_workloads(rows, sizes):
-    how = (f"each contender in {sizes.rounds} fresh processes, taking turns" if sizes.isolated
+    how = (f"each contender in {sizes.rounds} fresh processes, taking turns, each timing at "
+           f"least {sizes.min_seconds:g} s of steps" if sizes.isolated
            else "contenders taking turns step by step in one process")
-    print(f"\nTraining step (forward, cross-entropy, backward, SGD), float32: median of "
-          f"{sizes.repeats} steps after {sizes.warmup} warm-up steps, {how}")
+    print(f"\nTraining step (forward, cross-entropy, backward, SGD), float32: median of at "
+          f"least {sizes.repeats} steps after {sizes.warmup} warm-up steps, {how}")
     print(f"{'workload':38s} {'contender':16s} {'ms/step':>9s} {'spread':>7s} {'examples/s':>11s}"
           f" {'x PyTorch':>9s} {'x NumPy':>8s} {'peak MB':>8s} {'mem x PT':>8s} {'1st loss':>9s}")
     for r in rows:

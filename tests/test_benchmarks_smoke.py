@@ -2,12 +2,14 @@
 hand-written NumPy reference and PyTorch train exactly like retrograd (same losses, step after
 step), so that the timings compare like with like."""
 import sys
+import time
 
 import numpy as np
 import pytest
 
 import retrograd as rg
 from benchmarks import lenet_epoch, lstm, suite
+from benchmarks.common import wall_times
 from benchmarks.contenders import NUMPY, PYTORCH, RETROGRAD, make_steps
 from benchmarks.isolated import step_peak_bytes, step_times
 from benchmarks.workloads import WORKLOADS
@@ -69,6 +71,12 @@ def test_steps_are_timed_in_a_fresh_process():
     result = step_times("W1", NUMPY, batch=4, threads=1, repeats=2, warmup=1)
     assert len(result["times"]) == 2 and all(t > 0 for t in result["times"])
     assert result["loss"] > 0
+
+
+def test_short_steps_are_timed_for_at_least_min_seconds():
+    times = wall_times(lambda: time.sleep(0.002), repeats=2, warmup=0, min_seconds=0.03)
+    assert len(times) > 2 and sum(times) >= 0.03
+    assert len(wall_times(lambda: None, repeats=3, warmup=0)) == 3
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc (Linux only)")
