@@ -143,16 +143,15 @@ def scaling_rows(sizes, torch, threads):
 
 
 def epoch_times(sizes, torch, threads):
-    """(retrograd's median seconds, PyTorch's or None, batches, data source) for one LeNet-5
-    epoch through ``benchmarks.lenet_epoch``'s loops, on the same weights and batches, each in
-    a fresh process where ``sizes.isolated``, ``sizes.epoch_rounds`` epochs each."""
+    """({framework: seconds of each epoch}, batches, data source) for LeNet-5 epochs through
+    ``benchmarks.lenet_epoch``'s loops, on the same weights and batches, each in a fresh
+    process where ``sizes.isolated``, ``sizes.epoch_rounds`` epochs per framework."""
     results = lenet_epoch.compare(sizes.epoch_batches, threads, rounds=sizes.epoch_rounds,
                                   torch_installed=torch is not None,
                                   fresh_processes=sizes.isolated)
-    medians = {name: statistics.median(r["seconds"] for r in runs)
-               for name, runs in results.items()}
     first = results["retrograd"][0]
-    return medians["retrograd"], medians.get("pytorch"), first["batches"], first["source"]
+    return ({name: [r["seconds"] for r in runs] for name, runs in results.items()},
+            first["batches"], first["source"])
 
 
 # ------------------------------------------------------------------------------- reporting
@@ -253,13 +252,22 @@ def print_scaling(results):
             f"{name} {ratio:.2f}" for (k, name), ratio in spreads.items() if k == key))
 
 
-def print_epoch(ours, theirs, count, source, rounds):
+def print_epoch(epochs, count, source):
+    """Prints each framework's median epoch and their ratio; returns the ratio (None without
+    PyTorch)."""
+    rounds = len(epochs["retrograd"])
     print(f"\nLeNet-5, one epoch of {count} batches of {lenet_epoch.BATCH_SIZE}, SGD with "
           f"momentum, the real training loop, median of {rounds} epochs each; data: "
           f"{textwrap.shorten(source, 60)}")
-    print(f"  retrograd {ours:8.2f} s")
-    if theirs is not None:
-        print(f"  pytorch   {theirs:8.2f} s   retrograd / pytorch = {ours / theirs:.2f}x")
+    medians = {name: statistics.median(times) for name, times in epochs.items()}
+    for name, times in epochs.items():
+        print(f"  {name:9s} {medians[name]:8.2f} s   (epochs: "
+              f"{', '.join(f'{t:.2f}' for t in times)} s)")
+    if "pytorch" not in medians:
+        return None
+    ratio = medians["retrograd"] / medians["pytorch"]
+    print(f"  retrograd / pytorch = {ratio:.2f}x")
+    return ratio
 
 
 def target_checks(rows, scaling, epoch_ratio):
@@ -341,9 +349,7 @@ def main(argv=None):
         scaling = scaling_spreads(per_size)
     epoch_ratio = None
     if not args.no_epoch:
-        ours, theirs, count, source = epoch_times(sizes, torch, threads)
-        print_epoch(ours, theirs, count, source, sizes.epoch_rounds)
-        epoch_ratio = theirs and ours / theirs
+        epoch_ratio = print_epoch(*epoch_times(sizes, torch, threads))
     checks = target_checks(rows, scaling, epoch_ratio)
     print_targets(checks)
     return rows, checks
