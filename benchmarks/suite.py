@@ -34,8 +34,8 @@ import numpy as np
 import retrograd as rg
 from benchmarks import lenet_epoch, overhead
 from benchmarks.common import (bench_threads, blas_info, interleaved_times, load_torch,
-                               use_threads, spread)
-from benchmarks.contenders import NUMPY, PYTORCH, RETROGRAD, make_steps
+                               spread, use_threads, wall_times)
+from benchmarks.contenders import NUMPY, PYTORCH, RETROGRAD, initial_weights, make_steps
 from benchmarks.isolated import step_peak_bytes, step_times
 from benchmarks.workloads import WORKLOADS
 
@@ -139,6 +139,29 @@ def scaling_rows(sizes, torch, threads):
     for length in sizes.scaling_lengths:
         timings, _ = time_steps("W4", sizes, torch, threads, sizes.batch.get("W4"), length)
         results["W4", length] = {name: t / length for name, (t, _) in timings.items()}
+    return results
+
+
+def mlp_product_times(sizes):
+    """{batch: seconds per example} of W1's matrix products alone, in NumPy on this process's
+    threads: each layer's forward, weight gradient and (but the first) input gradient. What
+    no framework on NumPy can go below, at each batch size of the scaling section."""
+    weights = [w for name, w in initial_weights(WORKLOADS["W1"]).items()
+               if name.endswith("weight")]
+    g = np.random.default_rng(0)
+    results = {}
+    for batch in sizes.scaling_batches:
+        inputs = [g.standard_normal((batch, w.shape[1]), dtype=np.float32) for w in weights]
+        grads = [g.standard_normal((batch, w.shape[0]), dtype=np.float32) for w in weights]
+
+        def products():
+            for layer, (x, w, dy) in enumerate(zip(inputs, weights, grads)):
+                np.matmul(x, w.T)
+                np.matmul(dy.T, x)
+                if layer:
+                    np.matmul(dy, w)
+        results[batch] = statistics.median(wall_times(products, sizes.repeats, sizes.warmup,
+                                                      sizes.min_seconds)) / batch
     return results
 
 
@@ -252,6 +275,12 @@ def print_scaling(results):
             f"{name} {ratio:.2f}" for (k, name), ratio in spreads.items() if k == key))
 
 
+def print_product_floor(per_example):
+    print("  W1's matrix products alone (NumPy, no framework), us per example: " + "   ".join(
+        f"batch={batch} {seconds * 1e6:.1f}" for batch, seconds in per_example.items())
+          + f"   slowest / fastest {max(per_example.values()) / min(per_example.values()):.2f}")
+
+
 def print_epoch(epochs, count, source):
     """Prints each framework's median epoch and their ratio; returns the ratio (None without
     PyTorch)."""
@@ -346,6 +375,7 @@ def main(argv=None):
     if not args.no_scaling:
         per_size = scaling_rows(sizes, torch, threads)
         print_scaling(per_size)
+        print_product_floor(mlp_product_times(sizes))
         scaling = scaling_spreads(per_size)
     epoch_ratio = None
     if not args.no_epoch:
