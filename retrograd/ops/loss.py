@@ -13,7 +13,9 @@ dimension and ``q`` a weighted target distribution per sample,
 
 ``nll_loss`` takes ``p`` as given; ``cross_entropy`` is one fused node for log_softmax followed by
 that sum, whose gradient is the stable ``(softmax(x) * sum_c q - q)`` per sample (never the
-gradient of log(softmax)).
+gradient of log(softmax)). Its most common case, class indices without class weights or label
+smoothing, has a node of its own that picks each target's log-probability out instead of
+forming the one-hot ``q``: gradient ``softmax(x) - one_hot(y)``.
 
 The regression and binary losses are elementwise terms followed by the reduction; those written
 with tensor operations are differentiable to any order.
@@ -282,7 +284,7 @@ class IndexCrossEntropy(Function):
                                  dtype=log_probs.dtype)
         per_sample = -log_probs[_target_positions(labels.array, class_dim)]
         if kept is not None:
-            per_sample[~kept] = 0
+            per_sample = np.where(kept, per_sample, 0)
         return _reduce_array(per_sample, reduction, ctx.divisor)
 
     @staticmethod

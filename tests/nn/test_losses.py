@@ -26,6 +26,7 @@ def _labels(shape, num_classes, seed=0, ignored=()):
 # (input shape, target builder) for class-index targets: (C,), (N, C), (N, C, d1), (N, C, d1, d2)
 INDEX_CASES = [
     ((4,), lambda: np.array(2)),
+    ((4,), lambda: np.array(-100)),
     ((5, 4), lambda: _labels((5,), 4, ignored=[(1,)])),
     ((3, 4, 2), lambda: _labels((3, 2), 4, ignored=[(0, 1)])),
     ((2, 3, 2, 2), lambda: _labels((2, 2, 2), 3, seed=1)),
