@@ -2,11 +2,11 @@
 retrograd and with PyTorch on the same initial weights and the same batches, in one run.
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python -m benchmarks.lenet_epoch [--batches N]
-        [--threads T] [--rounds R]
+        [--threads T] [--rounds R] [--random-images]
 
 The training images come from ``$RETROGRAD_DATA/mnist`` (or ``--data-dir``); without them the
-benchmark uses random images of MNIST's size and says so: the time per epoch is the same, only
-the losses mean nothing. Both frameworks' final losses are printed, as a check that they did
+benchmark uses random images of MNIST's size and says so (``--random-images`` asks for them):
+the work per epoch is the same, only the losses mean nothing. Both frameworks' final losses are printed, as a check that they did
 the same work. Each epoch runs in a fresh process holding one framework only (worker threads
 of two libraries in one process slow each other down, see ``benchmarks/isolated.py``), on
 ``--threads`` threads (default ``$BENCH_THREADS`` or 2): retrograd through
@@ -30,16 +30,18 @@ from retrograd.apps.vision.models import lenet5
 BATCH_SIZE, LR, MOMENTUM = 128, 0.05, 0.9
 
 
-def training_images(data_dir):
+def training_images(data_dir, random_images=False):
     """(images (N, 1, 28, 28) float32, labels (N,) int64, where they came from)."""
-    try:
-        train = MNIST(root=data_dir, train=True, download=False)
-        return train.images.numpy(), train.targets.numpy(), "MNIST training set"
-    except (OSError, ValueError) as error:
-        g = np.random.default_rng(0)
-        note = f"random images of MNIST's size (no MNIST files: {str(error).splitlines()[0]})"
-        return (g.standard_normal((60000, 1, 28, 28)).astype(np.float32),
-                g.integers(0, 10, 60000), note)
+    note = "random images of MNIST's size"
+    if not random_images:
+        try:
+            train = MNIST(root=data_dir, train=True, download=False)
+            return train.images.numpy(), train.targets.numpy(), "MNIST training set"
+        except (OSError, ValueError) as error:
+            note += f" (no MNIST files: {str(error).splitlines()[0]})"
+    g = np.random.default_rng(0)
+    return (g.standard_normal((60000, 1, 28, 28)).astype(np.float32), g.integers(0, 10, 60000),
+            note)
 
 
 def batches(images, labels, limit):
@@ -94,11 +96,11 @@ def timed(fn, *args):
 FRAMEWORKS = ("retrograd", "pytorch")
 
 
-def epoch_here(framework, limit=None, threads=None, data_dir=None):
+def epoch_here(framework, limit=None, threads=None, data_dir=None, random_images=False):
     """{"seconds", "loss", "batches", "source"} of one epoch with ``framework`` in this process
     (the same initial weights, retrograd's with seed 0, and batches for both)."""
     threads = bench_threads(threads)
-    images, labels, source = training_images(data_dir)
+    images, labels, source = training_images(data_dir, random_images)
     whole_epoch = -(-len(labels) // BATCH_SIZE)
     count = min(limit or whole_epoch, whole_epoch)
     rg.manual_seed(0)
@@ -116,15 +118,17 @@ def epoch_here(framework, limit=None, threads=None, data_dir=None):
     return {"seconds": seconds, "loss": loss, "batches": count, "source": source}
 
 
-def epoch_in_fresh_process(framework, limit=None, threads=None, data_dir=None):
+def epoch_in_fresh_process(framework, limit=None, threads=None, data_dir=None,
+                           random_images=False):
     """``epoch_here`` run by a new Python process."""
-    arguments = ["--only", framework, *flags(batches=limit, threads=threads, data_dir=data_dir)]
+    arguments = ["--only", framework, *flags(batches=limit, threads=threads, data_dir=data_dir),
+                 *(["--random-images"] if random_images else [])]
     return json_from_fresh_process("benchmarks.lenet_epoch", arguments, framework,
                                    f"LeNet-5 epoch with {framework}")
 
 
 def compare(limit=None, threads=None, data_dir=None, rounds=1, torch_installed=True,
-            fresh_processes=True):
+            fresh_processes=True, random_images=False):
     """{framework: [results of ``epoch_here``, one per round]}, the frameworks taking turns
     (PyTorch left out where it is not installed), each epoch in a fresh process unless
     ``fresh_processes`` is false (a smoke test's in-process run)."""
@@ -133,7 +137,7 @@ def compare(limit=None, threads=None, data_dir=None, rounds=1, torch_installed=T
     results = {name: [] for name in frameworks}
     for _ in range(rounds):
         for name in frameworks:
-            results[name].append(run(name, limit, threads, data_dir))
+            results[name].append(run(name, limit, threads, data_dir, random_images))
     return results
 
 
@@ -145,15 +149,19 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=None,
                         help="threads for both frameworks (default $BENCH_THREADS or 2)")
     parser.add_argument("--rounds", type=int, default=1, help="epochs per framework")
+    parser.add_argument("--random-images", action="store_true",
+                        help="random images of MNIST's size instead of MNIST's")
     parser.add_argument("--only", choices=FRAMEWORKS, default=None,
                         help="time one framework in this process and print JSON")
     args = parser.parse_args(argv)
     if args.only:
-        print(json.dumps(epoch_here(args.only, args.batches, args.threads, args.data_dir)))
+        print(json.dumps(epoch_here(args.only, args.batches, args.threads, args.data_dir,
+                                    args.random_images)))
         return None
     torch_installed = load_torch() is not None
     rg.set_num_threads(bench_threads(args.threads))  # so that blas_info shows the epochs' count
-    results = compare(args.batches, args.threads, args.data_dir, args.rounds, torch_installed)
+    results = compare(args.batches, args.threads, args.data_dir, args.rounds, torch_installed,
+                      random_images=args.random_images)
     first = results["retrograd"][0]
     print(f"LeNet-5, one epoch of {first['batches']} batches of {BATCH_SIZE} from the "
           f"{first['source']}; SGD lr {LR} momentum {MOMENTUM}; {bench_threads(args.threads)} "

@@ -48,7 +48,8 @@ def test_suite_runs_on_tiny_sizes(monkeypatch, capsys, restore_threads):
     """Every section of ``python -m benchmarks --quick``; the epoch on a few random images."""
     images = np.random.default_rng(0).standard_normal((256, 1, 28, 28)).astype(np.float32)
     monkeypatch.setattr(lenet_epoch, "training_images",
-                        lambda data_dir: (images, np.arange(256) % 10, "random images"))
+                        lambda data_dir, random_images: (images, np.arange(256) % 10,
+                                                         "random images"))
     rows, checks = suite.main(["--quick", "--no-memory", "--threads", "1"])
     out = capsys.readouterr().out
     for key, workload in WORKLOADS.items():
@@ -65,6 +66,12 @@ def test_suite_runs_on_tiny_sizes(monkeypatch, capsys, restore_threads):
 def test_an_epoch_is_timed_in_a_fresh_process():
     result = lenet_epoch.epoch_in_fresh_process("retrograd", limit=1, threads=1)
     assert result["batches"] == 1 and result["seconds"] > 0 and np.isfinite(result["loss"])
+
+
+def test_an_epoch_can_be_asked_for_random_images():
+    images, labels, source = lenet_epoch.training_images(None, random_images=True)
+    assert images.shape == (60000, 1, 28, 28) and labels.shape == (60000,)
+    assert source == "random images of MNIST's size"
 
 
 def test_steps_are_timed_in_a_fresh_process():
