@@ -196,8 +196,10 @@ def _reduce_array(per_sample, reduction, divisor):
     total = per_sample.sum()
     if reduction == "sum":
         return total
-    with np.errstate(invalid="ignore", divide="ignore"):  # no counted sample: NaN, as PyTorch
-        return total / divisor
+    if not divisor:
+        with np.errstate(invalid="ignore", divide="ignore"):  # nothing counted: NaN, as PyTorch
+            return total / divisor
+    return total / divisor
 
 
 def _per_sample_grad(ctx, grad):
@@ -264,6 +266,8 @@ class CrossEntropy(Function):
 
 def _target_positions(labels, class_dim):
     """The index of every sample's target class in the input, for NumPy's fancy indexing."""
+    if labels.ndim == 1 and class_dim == 1:  # (N, C) logits: the usual case, made cheaply
+        return np.arange(len(labels)), labels
     positions = list(np.indices(labels.shape, sparse=True))
     positions.insert(class_dim, labels)
     return tuple(positions)
@@ -278,19 +282,20 @@ class IndexCrossEntropy(Function):
     @staticmethod
     def forward(ctx, x, labels, kept, class_dim, reduction):
         log_probs = log_softmax_array(x.array, class_dim)
-        ctx.save_for_backward(x, Tensor._make(log_probs), labels)
+        ctx.save_for_backward(x, Tensor._make(log_probs))
         ctx.kept, ctx.class_dim, ctx.reduction = kept, class_dim, reduction
         ctx.divisor = np.asarray(labels.array.size if kept is None else kept.sum(),
                                  dtype=log_probs.dtype)
-        per_sample = -log_probs[_target_positions(labels.array, class_dim)]
+        ctx.targets = _target_positions(labels.array, class_dim)
+        per_sample = -log_probs[ctx.targets]
         if kept is not None:
             per_sample = np.where(kept, per_sample, 0)
         return _reduce_array(per_sample, reduction, ctx.divisor)
 
     @staticmethod
     def backward(ctx, grad):
-        x, log_probs, labels = ctx.saved_tensors
-        targets = _target_positions(labels.array, ctx.class_dim)
+        x, log_probs = ctx.saved_tensors
+        targets = ctx.targets
         kept = None if ctx.kept is None else np.expand_dims(ctx.kept, ctx.class_dim)
         if grad_mode.is_grad_enabled():
             # Recording (create_graph=True): the same formula in tensor ops on x.
