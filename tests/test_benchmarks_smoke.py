@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import retrograd as rg
-from benchmarks import lenet_epoch, lstm, suite
+from benchmarks import lenet_epoch, lstm, phases, suite
 from benchmarks.common import wall_times
 from benchmarks.contenders import NUMPY, PYTORCH, RETROGRAD, make_steps
 from benchmarks.isolated import step_peak_bytes, step_times
@@ -116,3 +116,11 @@ def test_recurrent_benchmark_steps_run(contender, restore_threads):
 def test_recurrent_benchmark_times_in_a_fresh_process():
     times = lstm.times_in_fresh_process("retrograd", ("LSTM", 3, 4, 2, 2), repeats=1, threads=1)
     assert len(times) == 1 and times[0] > 0
+
+
+@pytest.mark.parametrize("key", phases.FEED_FORWARD)
+def test_phases_of_a_step_are_timed_for_both_contenders(key, restore_threads):
+    results = phases.phase_times(key, batch=2, steps=2, warmup=1)
+    assert set(results) == {RETROGRAD, NUMPY}
+    for medians in results.values():
+        assert tuple(medians) == phases.PHASES and all(t > 0 for t in medians.values())
