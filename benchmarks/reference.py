@@ -4,27 +4,31 @@ the floor for a framework that computes with NumPy: what remains between it and 
 the framework's own cost (graph nodes, tensor objects, bookkeeping, generality).
 
 So that the gap measures that cost rather than better or worse kernels, the reference uses the
-same fast forms as retrograd: in-place bias additions and updates, sigmoid through exp, the
-recurrent layers' input projection of all steps as one GEMM before the loop and the weight
-gradients as one GEMM after it, softmax cross-entropy fused (d loss / d logits =
-(softmax - one_hot) / N), 2x2 max pooling as a running maximum over the four strided views
-with the first maximum's position found arithmetically. Convolutions call retrograd's
-array-level kernels (``retrograd.ops.conv._conv_forward`` / ``_conv_backward``: batch-sliced
-im2col GEMMs on plain arrays), the one piece not written out again here.
+same fast forms as retrograd: in-place bias additions, updates through BLAS's axpy (in place
+where it is missing), sigmoid through exp, the recurrent layers' input projection of all steps
+as one GEMM before the loop and the weight gradients as one GEMM after it, softmax
+cross-entropy fused (d loss / d logits = (softmax - one_hot) / N), 2x2 max pooling as a running
+maximum over the four strided views with the first maximum's position found arithmetically.
+Convolutions call retrograd's array-level kernels (``retrograd.ops.conv._conv_forward`` /
+``_conv_backward``: batch-sliced im2col GEMMs on plain arrays), the one piece not written out
+again here.
 
 Parameters live in a dict keyed by the state-dict names of the equivalent ``nn`` model, so that
 all contenders start from the same weights; ``sgd`` updates it in place.
 """
 import numpy as np
 
+from retrograd._blas import axpy
 from retrograd.ops.conv import _conv_backward, _conv_forward, _Geometry
 
 
 def sgd(params, grads, lr):
-    """p -= lr * g in place, reusing the (discarded) gradient as scratch."""
+    """p -= lr * g in place: through BLAS's axpy as retrograd's optimizer does where it can,
+    else reusing the (discarded) gradient as scratch."""
     for name, grad in grads.items():
-        grad *= -lr
-        params[name] += grad
+        if not axpy(-lr, grad, params[name]):
+            grad *= -lr
+            params[name] += grad
 
 
 def sigmoid_(a):

@@ -20,6 +20,7 @@ threads became a fifth faster (docs/performance.md).
 BLAS's thread count is read and set through threadpoolctl; without it, BLAS keeps its own
 count and ops run their parts one after another.
 """
+import contextlib
 import ctypes
 import os
 import threading
@@ -126,17 +127,26 @@ def in_parallel(fn, shares):
             _pool.shutdown(wait=False)
         _pool_size = len(shares) - 1
         _pool = ThreadPoolExecutor(_pool_size, thread_name_prefix="retrograd-worker")
-    blas = _blas_libraries()
+    with one_blas_thread():
+        futures = [_pool.submit(_as_worker, fn, share) for share in shares[1:]]
+        try:
+            first = _as_worker(fn, shares[0])
+        finally:
+            wait(futures)  # even when the first share failed: its arrays stay in use until then
+    return [first] + [future.result() for future in futures]
+
+
+@contextlib.contextmanager
+def one_blas_thread():
+    """BLAS on one thread inside the block, on retrograd's count again after it."""
+    blas = _blas_libraries() if _threads > 1 else ()
     for lib in blas:
         lib.set_num_threads(1)
-    futures = [_pool.submit(_as_worker, fn, share) for share in shares[1:]]
     try:
-        first = _as_worker(fn, shares[0])
+        yield
     finally:
-        wait(futures)  # even when the first share failed: its arrays stay in use until then
         for lib in blas:
             lib.set_num_threads(_threads)
-    return [first] + [future.result() for future in futures]
 
 
 # Input bytes per thread of an elementwise op (e.g. pooling) below which another thread costs

@@ -25,6 +25,7 @@ from itertools import chain
 
 import numpy as np
 
+from .. import _blas
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..tensor import Tensor
 
@@ -299,9 +300,12 @@ _UPDATE_BLOCK = 2 ** 18
 
 
 def _add_scaled_(target, alpha, source):
-    """``target += alpha * source`` in place, a block at a time: the temporary ``alpha * source``
-    of a whole layer would add that layer's size to a training step's peak memory (PyTorch's
+    """``target += alpha * source`` in place: through BLAS's axpy where it can (one pass,
+    retrograd/_blas.py), else a block at a time: the temporary ``alpha * source`` of a whole
+    layer would add that layer's size to a training step's peak memory (PyTorch's
     ``add_(other, alpha=)`` needs none), and one cache-sized block costs no extra time."""
+    if _blas.axpy(alpha, source, target):
+        return
     if (target.size <= _UPDATE_BLOCK or source.shape != target.shape
             or source.dtype != target.dtype or target.dtype.kind != "f"
             or not (target.flags.c_contiguous and source.flags.c_contiguous)):
