@@ -52,15 +52,16 @@ def test_axpy_refuses_what_it_cannot_do_and_leaves_y_alone(case):
     np.testing.assert_array_equal(y, before)
 
 
-def _sgd_run():
-    """A 600 x 500 parameter after 5 steps of SGD with momentum and decay: above MIN_SIZE, and
-    without BLAS above the optimizer's block (its NumPy update goes a block at a time)."""
+def _sgd_run(lib=rg):
+    """A 600 x 500 parameter after 5 steps of SGD with momentum and decay (``lib``: retrograd
+    or torch): above MIN_SIZE, and without BLAS above the optimizer's block (its NumPy update
+    goes a block at a time)."""
     start, target = (a.reshape(600, 500) for a in _arrays(np.float32, 300000, seed=1))
-    param = rg.tensor(start, requires_grad=True)
-    optimizer = rg.optim.SGD([param], lr=0.05, momentum=0.9, weight_decay=0.01)
+    param = lib.tensor(start, requires_grad=True)
+    optimizer = lib.optim.SGD([param], lr=0.05, momentum=0.9, weight_decay=0.01)
     for _ in range(5):
         optimizer.zero_grad()
-        ((param - rg.tensor(target)) ** 2).sum().backward()
+        ((param - lib.tensor(target)) ** 2).sum().backward()
         optimizer.step()
     return param.detach().numpy()
 
@@ -75,11 +76,4 @@ def test_sgd_update_is_the_same_without_blas(monkeypatch):
 
 @requires_torch
 def test_sgd_update_of_a_large_parameter_matches_torch():
-    start, target = (a.reshape(600, 500) for a in _arrays(np.float32, 300000, seed=1))
-    param = torch.tensor(start, requires_grad=True)
-    optimizer = torch.optim.SGD([param], lr=0.05, momentum=0.9, weight_decay=0.01)
-    for _ in range(5):
-        optimizer.zero_grad()
-        ((param - torch.tensor(target)) ** 2).sum().backward()
-        optimizer.step()
-    np.testing.assert_allclose(_sgd_run(), param.detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(_sgd_run(), _sgd_run(torch), rtol=1e-5, atol=1e-6)
