@@ -138,15 +138,18 @@ def in_parallel(fn, shares):
 
 @contextlib.contextmanager
 def one_blas_thread():
-    """BLAS on one thread inside the block, on retrograd's count again after it."""
-    blas = _blas_libraries() if _threads > 1 else ()
-    for lib in blas:
-        lib.set_num_threads(1)
+    """BLAS on one thread inside the block, on its previous count again after it (which may
+    be a user's threadpoolctl limit rather than retrograd's count)."""
+    counts = [(lib, lib.num_threads) for lib in _blas_libraries()] if _threads > 1 else ()
+    for lib, count in counts:
+        if count != 1:
+            lib.set_num_threads(1)
     try:
         yield
     finally:
-        for lib in blas:
-            lib.set_num_threads(_threads)
+        for lib, count in counts:
+            if count != 1:
+                lib.set_num_threads(count)
 
 
 # Input bytes per thread of an elementwise op (e.g. pooling) below which another thread costs

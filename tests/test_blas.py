@@ -77,3 +77,17 @@ def test_sgd_update_is_the_same_without_blas(monkeypatch):
 @requires_torch
 def test_sgd_update_of_a_large_parameter_matches_torch():
     np.testing.assert_allclose(_sgd_run(), _sgd_run(torch), rtol=1e-5, atol=1e-6)
+
+
+def test_axpy_leaves_the_blas_thread_counts_as_it_found_them(two_threads):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+
+    def counts():
+        return [i["num_threads"] for i in threadpoolctl.threadpool_info()
+                if i["user_api"] == "blas"]
+    x, y = _arrays(np.float32)
+    with threadpoolctl.threadpool_limits(1):  # a user's limit
+        assert _blas.axpy(0.5, x, y)
+        assert set(counts()) == {1}
+    assert _blas.axpy(0.5, x, y)
+    assert set(counts()) == {2}
