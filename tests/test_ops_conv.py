@@ -443,3 +443,17 @@ def test_conv2d_keeps_a_small_batch_on_one_thread(two_threads):
     w = rg.tensor(randn(6, 1, 5, 5, seed=1, dtype=np.float32), requires_grad=True)
     rg.conv2d(x, w, padding=2).sum().backward()
     assert two_threads == [1, 1]
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 5, 4), (1, 1, 0, 3)], ids=str)
+@pytest.mark.parametrize("pads", [(2, 2, 2, 2), (0, 1, 3, 0), (1, 0, 0, 0), (-1, 2, 0, -2),
+                                  (-1, -1, -1, -1), (0, 0, 0, 0)], ids=str)
+def test_padding_helper_pads_with_zeros_and_crops_negative_amounts(shape, pads):
+    from retrograd.ops.conv import _pad
+    x = np.arange(np.prod(shape), dtype=np.float32).reshape(shape) + 1
+    top, bottom, left, right = pads
+    h, w = shape[2:]
+    cropped = x[:, :, max(-top, 0):h - max(-bottom, 0), max(-left, 0):w - max(-right, 0)]
+    expected = np.pad(cropped, [(0, 0), (0, 0), (max(top, 0), max(bottom, 0)),
+                                (max(left, 0), max(right, 0))])
+    np.testing.assert_array_equal(_pad(x, pads), expected)

@@ -117,8 +117,19 @@ def _pad(x, pads):
     top, bottom, left, right = pads
     h, w = x.shape[2:]
     x = x[:, :, max(-top, 0):h - max(-bottom, 0), max(-left, 0):w - max(-right, 0)]
-    grow = [(0, 0), (0, 0), (max(top, 0), max(bottom, 0)), (max(left, 0), max(right, 0))]
-    return np.pad(x, grow) if any(a or b for a, b in grow) else x
+    top, bottom, left, right = (max(p, 0) for p in pads)
+    if not (top or bottom or left or right):
+        return x
+    # Zeros written to the border only, and the input into the middle: np.pad does the same
+    # with about 0.1 ms of Python around it, once per convolution forward and backward.
+    n, c, h, w = x.shape
+    out = np.empty((n, c, h + top + bottom, w + left + right), dtype=x.dtype)
+    out[:, :, :top] = 0
+    out[:, :, top + h:] = 0
+    out[:, :, top:top + h, :left] = 0
+    out[:, :, top:top + h, left + w:] = 0
+    out[:, :, top:top + h, left:left + w] = x
+    return out
 
 
 def _crop(xp, pads):
