@@ -2,6 +2,7 @@
 retrograd, PyTorch (eager, CPU) and the hand-written NumPy reference (``benchmarks.reference``).
 """
 import retrograd as rg
+from benchmarks.reference import no_mark
 from benchmarks.workloads import LEARNING_RATE
 
 RETROGRAD, NUMPY, PYTORCH = "retrograd", "numpy reference", "pytorch"
@@ -18,18 +19,24 @@ def framework_step(framework, workload, weights, data):
     """A training step with ``framework`` (the ``retrograd`` or ``torch`` module): its own
     layers, cross-entropy, autograd and SGD optimizer, as a user would write it. Gradients are
     dropped at the end of the step, so that between steps every contender holds just its
-    weights (and optimizer state), as the NumPy reference does."""
+    weights (and optimizer state), as the NumPy reference does. ``mark(phase)`` is called as
+    each phase ends (``benchmarks.phases``)."""
     model = workload.build(framework.nn)
     model.load_state_dict({name: framework.from_numpy(a.copy()) for name, a in weights.items()})
     optimizer = framework.optim.SGD(model.parameters(), lr=LEARNING_RATE)
     inputs, targets = (framework.from_numpy(a) for a in data)
     cross_entropy = framework.nn.functional.cross_entropy
 
-    def step():
-        loss = cross_entropy(model(inputs), targets)
+    def step(mark=no_mark):
+        out = model(inputs)
+        mark("forward")
+        loss = cross_entropy(out, targets)
+        mark("loss")
         loss.backward()
+        mark("backward")
         optimizer.step()
         optimizer.zero_grad()
+        mark("update")
         return loss.item()
     return step
 

@@ -15,9 +15,8 @@ import statistics
 import time
 
 import retrograd as rg
-import retrograd.nn.functional as F
 from benchmarks.common import bench_threads, use_threads
-from benchmarks.contenders import initial_weights
+from benchmarks.contenders import framework_step, initial_weights
 from benchmarks.workloads import LEARNING_RATE, WORKLOADS
 
 PHASES = ("forward", "loss", "backward", "update")
@@ -43,27 +42,6 @@ class PhaseClock:
         return {phase: statistics.median(times) for phase, times in self.seconds.items()}
 
 
-def retrograd_step(workload, weights, data):
-    """retrograd's training step, written as ``benchmarks.contenders.framework_step``, with
-    each phase marked."""
-    model = workload.build(rg.nn)
-    model.load_state_dict({name: rg.from_numpy(a.copy()) for name, a in weights.items()})
-    optimizer = rg.optim.SGD(model.parameters(), lr=LEARNING_RATE)
-    inputs, targets = (rg.from_numpy(a) for a in data)
-
-    def step(mark):
-        out = model(inputs)
-        mark("forward")
-        loss = F.cross_entropy(out, targets)
-        mark("loss")
-        loss.backward()
-        mark("backward")
-        optimizer.step()
-        optimizer.zero_grad()
-        mark("update")
-    return step
-
-
 def reference_step(workload, weights, data):
     step = workload.reference_step({name: a.copy() for name, a in weights.items()},
                                    LEARNING_RATE)
@@ -75,7 +53,7 @@ def phase_times(key, batch=None, steps=300, warmup=20):
     step by step (so that a change of load on the machine hits both)."""
     workload = WORKLOADS[key]
     weights, data = initial_weights(workload), workload.batch_data(batch)
-    contenders = {"retrograd": retrograd_step(workload, weights, data),
+    contenders = {"retrograd": framework_step(rg, workload, weights, data),
                   "numpy reference": reference_step(workload, weights, data)}
     clocks = {}
     for count in range(warmup + steps):

@@ -137,7 +137,8 @@ class MaxPool2x2:
         return dx.reshape(self.shape)
 
 
-def _no_mark(phase):
+def no_mark(phase):
+    """The default ``mark`` of a training step: phases not timed."""
     return None
 
 
@@ -145,7 +146,7 @@ def feed_forward_step(layers, params, lr):
     """A training step of a stack of layers ending in softmax cross-entropy; ``mark(phase)`` is
     called as each phase ends (``benchmarks.phases`` times them)."""
 
-    def step(x, labels, mark=_no_mark):
+    def step(x, labels, mark=no_mark):
         for layer in layers:
             x = layer.forward(params, x)
         mark("forward")

@@ -196,10 +196,10 @@ def _reduce_array(per_sample, reduction, divisor):
     total = per_sample.sum()
     if reduction == "sum":
         return total
-    if not divisor:
-        with np.errstate(invalid="ignore", divide="ignore"):  # nothing counted: NaN, as PyTorch
-            return total / divisor
-    return total / divisor
+    if divisor:
+        return total / divisor
+    with np.errstate(invalid="ignore", divide="ignore"):  # nothing counted: NaN, as PyTorch
+        return total / divisor
 
 
 def _per_sample_grad(ctx, grad):
@@ -284,9 +284,9 @@ class IndexCrossEntropy(Function):
         log_probs = log_softmax_array(x.array, class_dim)
         ctx.save_for_backward(x, Tensor._make(log_probs))
         ctx.kept, ctx.class_dim, ctx.reduction = kept, class_dim, reduction
-        ctx.divisor = np.asarray(labels.array.size if kept is None else kept.sum(),
+        ctx.divisor = np.asarray(labels.size if kept is None else kept.sum(),
                                  dtype=log_probs.dtype)
-        ctx.targets = _target_positions(labels.array, class_dim)
+        ctx.targets = _target_positions(labels, class_dim)
         per_sample = -log_probs[ctx.targets]
         if kept is not None:
             per_sample = np.where(kept, per_sample, 0)
@@ -325,7 +325,7 @@ def _classification_loss(op, node, input, target, weight, ignore_index, reductio
     if node is CrossEntropy and target.dtype.kind in "iu" and weight is None \
             and not label_smoothing:
         class_dim, labels, kept = _checked_labels(op, input, target, ignore_index)
-        return IndexCrossEntropy.apply(input, Tensor._make(labels), kept, class_dim, reduction)
+        return IndexCrossEntropy.apply(input, labels, kept, class_dim, reduction)
     if target.dtype.kind == "f":
         q, divisor = _probability_targets(op, input, target, weight, label_smoothing)
     elif target.dtype.kind in "iu":
