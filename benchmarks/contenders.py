@@ -42,9 +42,11 @@ def framework_step(framework, workload, weights, data):
 
 
 def reference_step(workload, weights, data):
+    """The NumPy reference's training step on copies of ``weights``; a feed-forward
+    workload's step also takes ``mark=`` (as ``framework_step``)."""
     step = workload.reference_step({name: a.copy() for name, a in weights.items()},
                                    LEARNING_RATE)
-    return lambda: float(step(*data))
+    return lambda **mark: float(step(*data, **mark))
 
 
 def make_steps(workload, names, torch=None, batch=None, steps=None):

@@ -6,8 +6,8 @@ retrograd and with PyTorch on the same initial weights and the same batches, in 
 
 The training images come from ``$RETROGRAD_DATA/mnist`` (or ``--data-dir``); without them the
 benchmark uses random images of MNIST's size and says so (``--random-images`` asks for them):
-the work per epoch is the same, only the losses mean nothing. Both frameworks' final losses are printed, as a check that they did
-the same work. Each epoch runs in a fresh process holding one framework only (worker threads
+the work per epoch is the same, only the losses mean nothing. Both frameworks' final losses are
+printed, as a check that they did the same work. Each epoch runs in a fresh process holding one framework only (worker threads
 of two libraries in one process slow each other down, see ``benchmarks/isolated.py``), on
 ``--threads`` threads (default ``$BENCH_THREADS`` or 2): retrograd through
 ``rg.set_num_threads`` (NumPy's BLAS), PyTorch through

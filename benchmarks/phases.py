@@ -16,8 +16,8 @@ import time
 
 import retrograd as rg
 from benchmarks.common import bench_threads, use_threads
-from benchmarks.contenders import framework_step, initial_weights
-from benchmarks.workloads import LEARNING_RATE, WORKLOADS
+from benchmarks.contenders import framework_step, initial_weights, reference_step
+from benchmarks.workloads import WORKLOADS
 
 PHASES = ("forward", "loss", "backward", "update")
 FEED_FORWARD = ("W1", "W2", "W3")
@@ -42,12 +42,6 @@ class PhaseClock:
         return {phase: statistics.median(times) for phase, times in self.seconds.items()}
 
 
-def reference_step(workload, weights, data):
-    step = workload.reference_step({name: a.copy() for name, a in weights.items()},
-                                   LEARNING_RATE)
-    return lambda mark: step(*data, mark=mark)
-
-
 def phase_times(key, batch=None, steps=300, warmup=20):
     """{contender: {phase: median seconds}} for workload ``key``, the contenders taking turns
     step by step (so that a change of load on the machine hits both)."""
@@ -61,7 +55,7 @@ def phase_times(key, batch=None, steps=300, warmup=20):
             clocks = {name: PhaseClock() for name in contenders}
         for name, step in contenders.items():
             clocks[name].start()
-            step(clocks[name].mark)
+            step(mark=clocks[name].mark)
     return {name: clock.medians() for name, clock in clocks.items()}
 
 

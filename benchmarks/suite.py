@@ -67,8 +67,8 @@ class Sizes:
     scaling_lengths: tuple
 
 
-FULL = Sizes(repeats=21, min_seconds=0.5, warmup=3, rounds=3, isolated=True, batch={}, seq_len={}, gemm=2048,
-             overhead_ops=999, epoch_batches=None, epoch_rounds=3,
+FULL = Sizes(repeats=21, min_seconds=0.5, warmup=3, rounds=3, isolated=True, batch={},
+             seq_len={}, gemm=2048, overhead_ops=999, epoch_batches=None, epoch_rounds=3,
              scaling_batches=(32, 128, 512),
              scaling_lengths=(50, 100, 200))
 QUICK = Sizes(repeats=3, min_seconds=0.0, warmup=1, rounds=1, isolated=False,

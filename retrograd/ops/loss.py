@@ -196,10 +196,10 @@ def _reduce_array(per_sample, reduction, divisor):
     total = per_sample.sum()
     if reduction == "sum":
         return total
-    if divisor:
-        return total / divisor
-    with np.errstate(invalid="ignore", divide="ignore"):  # nothing counted: NaN, as PyTorch
-        return total / divisor
+    if not divisor:  # nothing counted: 0 / 0 is NaN, as in PyTorch
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return total / divisor
+    return total / divisor
 
 
 def _per_sample_grad(ctx, grad):
